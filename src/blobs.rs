@@ -1,0 +1,176 @@
+//! Content-addressed files on disk: `<data>/blobs/ab/cd/<sha256>`. Bytes are hashed while they
+//! stream into a temp file, which is fsynced and renamed into place, so a blob path either
+//! holds the complete, verified content or does not exist.
+
+use crate::disk::{FreeSpaceFloor, SpaceError};
+use crate::domain::digest::Sha256;
+use sha2::Digest as _;
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// How often a long write re-checks the free-space floor.
+const FLOOR_CHECK_EVERY: u64 = 8 << 20;
+
+pub struct BlobStore {
+    root: PathBuf,
+    tmp: PathBuf,
+    floor: FreeSpaceFloor,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("blob storage: {0}")]
+    Io(#[from] io::Error),
+    #[error(transparent)]
+    Space(#[from] SpaceError),
+}
+
+/// The outcome of storing bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stored {
+    pub sha256: Sha256,
+    pub size: u64,
+    /// False when identical content was already there.
+    pub new: bool,
+}
+
+impl BlobStore {
+    /// Opens (creating) the blob folders and removes temp files a crash left behind.
+    pub fn open(data_dir: &Path, floor: FreeSpaceFloor) -> io::Result<Self> {
+        let root = data_dir.join("blobs");
+        let tmp = data_dir.join("tmp");
+        fs::create_dir_all(&root)?;
+        if tmp.exists() {
+            fs::remove_dir_all(&tmp)?;
+        }
+        fs::create_dir_all(&tmp)?;
+        Ok(BlobStore { root, tmp, floor })
+    }
+
+    pub fn path(&self, sha256: &Sha256) -> PathBuf {
+        let hex = sha256.to_hex();
+        self.root.join(&hex[0..2]).join(&hex[2..4]).join(hex)
+    }
+
+    pub fn open_blob(&self, sha256: &Sha256) -> io::Result<File> {
+        File::open(self.path(sha256))
+    }
+
+    /// Streams `reader` into the store.
+    pub fn put(&self, mut reader: impl Read) -> Result<Stored, BlobError> {
+        self.floor.check()?;
+        let mut temp = tempfile::NamedTempFile::new_in(&self.tmp)?;
+        let mut hasher = sha2::Sha256::new();
+        let mut buf = vec![0u8; 256 << 10];
+        let (mut size, mut since_check) = (0u64, 0u64);
+        loop {
+            let n = match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e.into()),
+            };
+            hasher.update(&buf[..n]);
+            temp.write_all(&buf[..n])?;
+            size += n as u64;
+            since_check += n as u64;
+            if since_check >= FLOOR_CHECK_EVERY {
+                self.floor.check()?;
+                since_check = 0;
+            }
+        }
+        let sha256 = Sha256::from_bytes(hasher.finalize().into());
+        let path = self.path(&sha256);
+        if path.is_file() {
+            return Ok(Stored {
+                sha256,
+                size,
+                new: false,
+            });
+        }
+        temp.as_file().sync_all()?;
+        let parent = path.parent().unwrap_or(&self.root);
+        fs::create_dir_all(parent)?;
+        temp.persist(&path).map_err(|e| e.error)?;
+        // The rename is durable only once the directory entry is.
+        File::open(parent)?.sync_all()?;
+        Ok(Stored {
+            sha256,
+            size,
+            new: true,
+        })
+    }
+
+    /// True when a file can be created and removed in the store's temp folder.
+    pub fn is_writable(&self) -> bool {
+        tempfile::NamedTempFile::new_in(&self.tmp).is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store(dir: &Path) -> BlobStore {
+        BlobStore::open(dir, FreeSpaceFloor::new(dir, 0)).unwrap()
+    }
+
+    #[test]
+    fn identical_content_is_stored_once_at_its_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = store(dir.path());
+        let first = blobs.put(&b"hello"[..]).unwrap();
+        let again = blobs.put(&b"hello"[..]).unwrap();
+        assert!(first.new && !again.new);
+        assert_eq!(first.sha256, again.sha256);
+        assert_eq!(
+            first.sha256.to_hex(),
+            "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+        );
+        assert!(blobs
+            .path(&first.sha256)
+            .ends_with("2c/f2/2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"));
+        assert_eq!(fs::read(blobs.path(&first.sha256)).unwrap(), b"hello");
+        assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_failed_read_leaves_no_blob_and_no_temp_file() {
+        struct Broken(usize);
+        impl Read for Broken {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                if self.0 == 0 {
+                    return Err(io::Error::other("link dropped"));
+                }
+                self.0 -= 1;
+                buf[0] = b'x';
+                Ok(1)
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = store(dir.path());
+        assert!(blobs.put(Broken(3)).is_err());
+        assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+        assert_eq!(fs::read_dir(dir.path().join("blobs")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn leftover_temp_files_are_swept_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(store(dir.path()));
+        fs::write(dir.path().join("tmp/partial"), b"half a file").unwrap();
+        drop(store(dir.path()));
+        assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn writes_stop_below_the_free_space_floor() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = BlobStore::open(dir.path(), FreeSpaceFloor::new(dir.path(), u64::MAX)).unwrap();
+        assert!(matches!(
+            blobs.put(&b"x"[..]),
+            Err(BlobError::Space(SpaceError::BelowFloor { .. }))
+        ));
+    }
+}

@@ -1,0 +1,169 @@
+//! Typed, validated settings: built-in defaults, then `config/default.toml` (embedded), then an
+//! optional file, then `YJ__SECTION__KEY` environment variables.
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub storage: StorageSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub bind: String,
+    pub workers: usize,
+    pub max_connections_per_worker: usize,
+    pub header_timeout_ms: u64,
+    pub keep_alive_secs: u64,
+    pub send_timeout_secs: u64,
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageSettings {
+    pub data_dir: PathBuf,
+    pub min_free_bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub filter: String,
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Auto,
+    Json,
+    Pretty,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            server: ServerSettings {
+                bind: "127.0.0.1:8080".into(),
+                workers: 0,
+                max_connections_per_worker: 10_000,
+                header_timeout_ms: 5_000,
+                keep_alive_secs: 30,
+                send_timeout_secs: 60,
+                max_body_bytes: 1 << 20,
+            },
+            storage: StorageSettings {
+                data_dir: "data".into(),
+                min_free_bytes: 256 << 20,
+            },
+            log: LogSettings {
+                filter: "info".into(),
+                format: LogFormat::Auto,
+            },
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Load(#[from] Box<figment::Error>),
+    #[error("configuration key {key}: {reason}")]
+    Invalid { key: &'static str, reason: String },
+}
+
+impl Settings {
+    /// Loads every layer; `file` must exist when given.
+    pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::string(DEFAULT_TOML));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError::Invalid {
+                    key: "--config",
+                    reason: format!("{} is not a readable file", path.display()),
+                });
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        let settings: Settings = figment
+            .merge(Env::prefixed("YJ__").split("__"))
+            .extract()
+            .map_err(Box::new)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key, reason: String| Err(ConfigError::Invalid { key, reason });
+        if !self.server.bind.is_empty() && self.server.bind.parse::<SocketAddr>().is_err() {
+            return invalid(
+                "server.bind",
+                format!(
+                    "{:?} is not host:port (e.g. 127.0.0.1:8080)",
+                    self.server.bind
+                ),
+            );
+        }
+        if self.server.max_connections_per_worker == 0 {
+            return invalid(
+                "server.max_connections_per_worker",
+                "must be at least 1".into(),
+            );
+        }
+        if self.server.header_timeout_ms == 0 {
+            return invalid("server.header_timeout_ms", "must be at least 1".into());
+        }
+        if self.server.send_timeout_secs == 0 {
+            return invalid("server.send_timeout_secs", "must be at least 1".into());
+        }
+        if self.storage.data_dir.as_os_str().is_empty() {
+            return invalid("storage.data_dir", "must not be empty".into());
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.filter) {
+            return invalid("log.filter", e.to_string());
+        }
+        Ok(())
+    }
+
+    pub fn bind_addr(&self) -> Option<SocketAddr> {
+        self.server.bind.parse().ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_defaults_are_the_built_in_ones() {
+        let from_file: Settings = toml::from_str(DEFAULT_TOML).unwrap();
+        assert_eq!(from_file, Settings::default());
+        assert!(Settings::default().validate().is_ok());
+    }
+
+    #[test]
+    fn a_bad_value_names_its_key() {
+        let mut s = Settings::default();
+        s.server.bind = "nowhere".into();
+        assert!(s
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("server.bind"));
+        let mut s = Settings::default();
+        s.log.filter = "[[[".into();
+        assert!(s.validate().unwrap_err().to_string().contains("log.filter"));
+    }
+}

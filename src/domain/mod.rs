@@ -1,0 +1,8 @@
+//! Pure rules: no actix, sled, ffmpeg or tokio here, so every rule can be tested without a
+//! runtime (a test in `tests/` enforces it).
+
+pub mod catalog;
+pub mod digest;
+pub mod lang;
+pub mod range;
+pub mod representation;

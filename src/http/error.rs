@@ -1,0 +1,119 @@
+//! The one place where errors become HTTP status codes and a `{"code","message"}` body.
+
+use crate::disk::SpaceError;
+use crate::domain::digest::BadDigest;
+use crate::store::StoreError;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, HttpResponseBuilder, ResponseError};
+use serde::Serialize;
+use std::fmt;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    code: &'a str,
+    message: &'a str,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not-found", message)
+    }
+
+    /// The response, on a builder the caller may have given extra headers.
+    pub fn respond(&self, mut builder: HttpResponseBuilder) -> HttpResponse {
+        builder.status(self.status).json(ErrorBody {
+            code: self.code,
+            message: &self.message,
+        })
+    }
+
+    /// Server-side faults are logged once, here, with their cause; the client gets no internals.
+    fn internal(what: &str, cause: &dyn std::error::Error) -> Self {
+        tracing::error!(error = %cause, "{what}");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("{what}; the server log has the cause"),
+        )
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.respond(HttpResponse::build(self.status))
+    }
+}
+
+impl From<BadDigest> for ApiError {
+    fn from(e: BadDigest) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad-digest", e.to_string())
+    }
+}
+
+impl From<SpaceError> for ApiError {
+    fn from(e: SpaceError) -> Self {
+        match e {
+            SpaceError::BelowFloor { .. } => Self::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "insufficient-storage",
+                e.to_string(),
+            ),
+            SpaceError::Unknown(ref io) => Self::internal("cannot read free disk space", io),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Space(space) => space.into(),
+            other => Self::internal("database error", &other),
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        Self::internal("background task failed", &e)
+    }
+}
+
+/// Turns the framework's own rejections (bad JSON, bad path, payload too large) into our body.
+pub fn framework_error(
+    status: StatusCode,
+    code: &'static str,
+    err: impl fmt::Display,
+) -> actix_web::Error {
+    ApiError::new(status, code, err.to_string()).into()
+}

@@ -1,0 +1,140 @@
+//! actix-web: the app factory, the listener settings that protect against slow links, and the
+//! middleware every request passes (metrics, the free-space floor for writes).
+
+mod error;
+mod file_body;
+mod health;
+mod media;
+mod metrics;
+
+pub use error::ApiError;
+pub use metrics::Metrics;
+
+use crate::services::Services;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::{KeepAlive, StatusCode};
+use actix_web::middleware::{from_fn, Next};
+use actix_web::{web, App, HttpResponse, HttpServer};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Starts serving on `listener`; the returned server runs once awaited or spawned.
+pub fn start(
+    services: Arc<Services>,
+    metrics: Metrics,
+    listener: TcpListener,
+) -> std::io::Result<Server> {
+    let settings = services.settings.server.clone();
+    let services = web::Data::from(services);
+    let metrics_data = web::Data::new(metrics.clone());
+    let send_timeout = Duration::from_secs(settings.send_timeout_secs);
+    let max_body = settings.max_body_bytes;
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(services.clone())
+            .app_data(metrics_data.clone())
+            .app_data(web::PayloadConfig::new(max_body))
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(max_body)
+                    .error_handler(|e, _| {
+                        error::framework_error(StatusCode::BAD_REQUEST, "bad-json", e)
+                    }),
+            )
+            .app_data(web::PathConfig::default().error_handler(|e, _| {
+                error::framework_error(StatusCode::BAD_REQUEST, "bad-path", e)
+            }))
+            .wrap(from_fn(refuse_writes_below_floor))
+            .wrap(from_fn(count_requests))
+            .route("/healthz", web::get().to(health::get_healthz))
+            .route("/metrics", web::get().to(health::get_metrics))
+            .service(
+                web::resource("/media/{sha256}")
+                    .route(web::get().to(media::get_media))
+                    .route(web::head().to(media::get_media))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .default_service(web::to(not_found))
+    })
+    .keep_alive(KeepAlive::Timeout(Duration::from_secs(
+        settings.keep_alive_secs,
+    )))
+    .client_request_timeout(Duration::from_millis(settings.header_timeout_ms))
+    .client_disconnect_timeout(Duration::from_secs(2))
+    .max_connections(settings.max_connections_per_worker)
+    .shutdown_timeout(5)
+    .on_connect(move |conn, ext| {
+        if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
+            let sock = socket2::SockRef::from(tcp);
+            // A peer that stops reading leaves data unacknowledged; the kernel then drops it.
+            let _ = sock.set_tcp_user_timeout(Some(send_timeout));
+            let _ = sock.set_nodelay(true);
+        }
+        ext.insert(Arc::new(metrics.connection_opened()));
+    });
+    if settings.workers > 0 {
+        server = server.workers(settings.workers);
+    }
+    Ok(server.listen(listener)?.run())
+}
+
+async fn not_found() -> HttpResponse {
+    actix_web::ResponseError::error_response(&ApiError::not_found("no such route"))
+}
+
+async fn method_not_allowed() -> HttpResponse {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        "use GET or HEAD",
+    )
+    .respond(
+        HttpResponse::build(StatusCode::METHOD_NOT_ALLOWED)
+            .insert_header(("allow", "GET, HEAD"))
+            .take(),
+    )
+}
+
+async fn count_requests(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
+    let method = req.method().clone();
+    let response = next.call(req).await?;
+    if let Some(metrics) = metrics {
+        let route = response
+            .request()
+            .match_pattern()
+            .unwrap_or_else(|| "unmatched".into());
+        let status = response.status();
+        metrics
+            .requests
+            .with_label_values(&[route.as_str(), method.as_str(), status.as_str()])
+            .inc();
+        if status.is_server_error() {
+            tracing::warn!(%route, %method, %status, "request failed");
+        } else {
+            tracing::debug!(%route, %method, %status, "request");
+        }
+    }
+    Ok(response)
+}
+
+/// Below the free-space floor, anything that is not a read is refused before it can write.
+async fn refuse_writes_below_floor(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    if !req.method().is_safe() {
+        if let Some(services) = req.app_data::<web::Data<Services>>() {
+            if let Err(e) = services.floor.check() {
+                let error = ApiError::from(e);
+                return Ok(req.into_response(error.respond(HttpResponse::build(error.status))));
+            }
+        }
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}

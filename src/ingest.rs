@@ -1,0 +1,160 @@
+//! `yuanjiao ingest DIR`: reads course folders (each with a `course.toml`), stores every variant
+//! file as a blob and records the course. Running it twice changes nothing.
+
+use crate::domain::catalog::{CourseManifest, ManifestError};
+use crate::domain::lang::Lang;
+use crate::services::{AddBlobError, Services};
+use crate::store::{CourseRecord, StoreError, Upsert};
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+
+pub const MANIFEST: &str = "course.toml";
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("{0} holds no {MANIFEST}, and no folder inside it does")]
+    NoCourses(PathBuf),
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: io::Error },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{path}: {source}")]
+    Invalid {
+        path: PathBuf,
+        source: ManifestError,
+    },
+    #[error("{path}: slug {slug:?} must equal the folder name")]
+    SlugMismatch { path: PathBuf, slug: String },
+    #[error("{path}: storing {file}: {source}")]
+    Store {
+        path: PathBuf,
+        file: String,
+        source: AddBlobError,
+    },
+    #[error(transparent)]
+    Record(#[from] StoreError),
+}
+
+/// One variant file as stored.
+#[derive(Debug, Clone)]
+pub struct FileOutcome {
+    pub lesson: String,
+    pub lang: Lang,
+    pub file: String,
+    pub sha256: String,
+    pub size: u64,
+    pub new: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct CourseOutcome {
+    pub slug: String,
+    pub record: Upsert,
+    pub files: Vec<FileOutcome>,
+}
+
+/// The course folders under `dir`: `dir` itself if it has a manifest, else its subfolders that do.
+pub fn course_dirs(dir: &Path) -> Result<Vec<PathBuf>, IngestError> {
+    if dir.join(MANIFEST).is_file() {
+        return Ok(vec![dir.to_path_buf()]);
+    }
+    let read_error = |source| IngestError::Read {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut dirs = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(read_error)? {
+        let path = entry.map_err(read_error)?.path();
+        if path.join(MANIFEST).is_file() {
+            dirs.push(path);
+        }
+    }
+    dirs.sort();
+    if dirs.is_empty() {
+        return Err(IngestError::NoCourses(dir.to_path_buf()));
+    }
+    Ok(dirs)
+}
+
+/// Reads and checks a course folder's manifest, and that every variant file is there.
+pub fn read_manifest(dir: &Path) -> Result<CourseManifest, IngestError> {
+    let path = dir.join(MANIFEST);
+    let text = std::fs::read_to_string(&path).map_err(|source| IngestError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    let manifest: CourseManifest = toml::from_str(&text).map_err(|e| IngestError::Parse {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    manifest.validate().map_err(|source| IngestError::Invalid {
+        path: path.clone(),
+        source,
+    })?;
+    if dir.file_name().and_then(|n| n.to_str()) != Some(manifest.slug.as_str()) {
+        return Err(IngestError::SlugMismatch {
+            path,
+            slug: manifest.slug,
+        });
+    }
+    for file in manifest.lessons.iter().flat_map(|l| l.variants.values()) {
+        let variant = dir.join(file);
+        if !variant.is_file() {
+            return Err(IngestError::Read {
+                path: variant,
+                source: io::Error::new(io::ErrorKind::NotFound, "variant file is missing"),
+            });
+        }
+    }
+    Ok(manifest)
+}
+
+/// Ingests one course folder; `on_file` hears of each file as it is stored.
+pub fn ingest_course(
+    services: &Services,
+    dir: &Path,
+    on_file: &mut dyn FnMut(&FileOutcome),
+) -> Result<CourseOutcome, IngestError> {
+    let manifest = read_manifest(dir)?;
+    let mut blobs: BTreeMap<String, BTreeMap<Lang, String>> = BTreeMap::new();
+    let mut files = Vec::new();
+    for lesson in &manifest.lessons {
+        for (lang, file) in &lesson.variants {
+            let path = dir.join(file);
+            let store_error = |source| IngestError::Store {
+                path: path.clone(),
+                file: file.clone(),
+                source,
+            };
+            let reader =
+                File::open(&path).map_err(|e| store_error(AddBlobError::Blob(e.into())))?;
+            let (stored, _) = services.add_blob(reader, file).map_err(store_error)?;
+            let outcome = FileOutcome {
+                lesson: lesson.id.clone(),
+                lang: lang.clone(),
+                file: file.clone(),
+                sha256: stored.sha256.to_hex(),
+                size: stored.size,
+                new: stored.new,
+            };
+            on_file(&outcome);
+            blobs
+                .entry(lesson.id.clone())
+                .or_default()
+                .insert(lang.clone(), outcome.sha256.clone());
+            files.push(outcome);
+        }
+    }
+    let slug = manifest.slug.clone();
+    let record = services
+        .store
+        .upsert_course(&CourseRecord { manifest, blobs })?;
+    services.store.flush()?;
+    Ok(CourseOutcome {
+        slug,
+        record,
+        files,
+    })
+}

@@ -1,0 +1,20 @@
+//! yuanjiao (远教) delivers a remote-education curriculum to village stations and credits the
+//! study hours members earn by watching it.
+//!
+//! Layers, each named after what it owns:
+//! - [`domain`] holds the pure rules (byte ranges and preconditions, the catalogue's shape,
+//!   language tags, blob addresses); nothing in it does I/O.
+//! - [`store`] keeps state in sled; [`blobs`] keeps content-addressed files on disk; [`disk`]
+//!   refuses writes when the disk runs low.
+//! - [`services`] opens all of that from [`config`] settings; [`ingest`] loads course folders.
+//! - [`http`] serves it with actix-web.
+
+pub mod blobs;
+pub mod clock;
+pub mod config;
+pub mod disk;
+pub mod domain;
+pub mod http;
+pub mod ingest;
+pub mod services;
+pub mod store;

@@ -1,0 +1,188 @@
+//! The `yuanjiao` command line.
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use yuanjiao::clock::SystemClock;
+use yuanjiao::config::{LogFormat, Settings};
+use yuanjiao::services::Services;
+use yuanjiao::store::Upsert;
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "远教 yuanjiao: remote-education curriculum delivery and study-hour ledger"
+)]
+struct Cli {
+    /// A TOML settings file layered over the built-in defaults (see config/default.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API and the media files.
+    Serve,
+    /// Load course folders (each with a course.toml) into the store; safe to repeat.
+    Ingest {
+        /// A course folder, or a folder of course folders.
+        dir: PathBuf,
+    },
+    /// Work with single blobs.
+    Blob {
+        #[command(subcommand)]
+        command: BlobCommand,
+    },
+    /// Print the effective settings after every layer is applied.
+    Config,
+}
+
+#[derive(Subcommand)]
+enum BlobCommand {
+    /// Store one file as a blob and print its sha256.
+    Add { file: PathBuf },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("yuanjiao: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_tracing(&settings);
+    match run(cli.command, settings) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("yuanjiao: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
+    if let Command::Config = command {
+        print!("{}", toml::to_string_pretty(&settings)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let services = Services::open(settings, Arc::new(SystemClock))?;
+    match command {
+        Command::Serve => serve(services),
+        Command::Ingest { dir } => ingest(&services, &dir),
+        Command::Blob {
+            command: BlobCommand::Add { file },
+        } => {
+            let reader = std::fs::File::open(&file)
+                .with_context(|| format!("cannot open {}", file.display()))?;
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let (stored, meta) = services.add_blob(reader, &name)?;
+            services.store.flush()?;
+            eprintln!(
+                "{} bytes, {}, {}",
+                meta.size,
+                meta.mime,
+                if stored.new {
+                    "stored"
+                } else {
+                    "already stored"
+                }
+            );
+            println!("{}", stored.sha256);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Config => Ok(ExitCode::SUCCESS),
+    }
+}
+
+fn serve(services: Services) -> anyhow::Result<ExitCode> {
+    // Every slow client holds a socket and an open blob: use all the descriptors allowed.
+    if let Ok(limit) = rlimit::increase_nofile_limit(u64::MAX) {
+        tracing::debug!(limit, "open file limit");
+    }
+    let addr = services
+        .settings
+        .bind_addr()
+        .context("server.bind is empty: nothing to listen on")?;
+    let listener =
+        std::net::TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
+    let local = listener.local_addr()?;
+    let metrics = yuanjiao::http::Metrics::new()?;
+    let courses = services.store.course_slugs()?.len();
+    let blobs = services.store.blob_count()?;
+    actix_web::rt::System::new().block_on(async move {
+        let server = yuanjiao::http::start(Arc::new(services), metrics, listener)?;
+        tracing::info!(%local, courses, blobs, "serving");
+        println!("yuanjiao is serving {courses} courses ({blobs} files) at http://{local}/");
+        server.await
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn ingest(services: &Services, dir: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let mut failed = 0;
+    for course_dir in yuanjiao::ingest::course_dirs(dir)? {
+        let mut on_file = |f: &yuanjiao::ingest::FileOutcome| {
+            let state = if f.new { "stored" } else { "unchanged" };
+            println!(
+                "  {:<9} {} [{}] {} ({} bytes) {}",
+                state,
+                f.lesson,
+                f.lang,
+                f.file,
+                f.size,
+                &f.sha256[..12]
+            );
+        };
+        match yuanjiao::ingest::ingest_course(services, &course_dir, &mut on_file) {
+            Ok(outcome) => {
+                let state = match outcome.record {
+                    Upsert::Created => "created",
+                    Upsert::Updated => "updated",
+                    Upsert::Unchanged => "unchanged",
+                };
+                println!(
+                    "course {} {state}: {} files",
+                    outcome.slug,
+                    outcome.files.len()
+                );
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("course in {} not ingested: {e}", course_dir.display());
+            }
+        }
+    }
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn init_tracing(settings: &Settings) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&settings.log.filter));
+    let json = match settings.log.format {
+        LogFormat::Json => true,
+        LogFormat::Pretty => false,
+        LogFormat::Auto => !std::io::stderr().is_terminal(),
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

@@ -1,0 +1,98 @@
+//! Everything a request or a command works with, opened once from the settings.
+
+use crate::blobs::{BlobError, BlobStore, Stored};
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::disk::FreeSpaceFloor;
+use crate::domain::digest::Sha256;
+use crate::domain::representation::content_type_for;
+use crate::store::{BlobMeta, Store, StoreError};
+use std::io::{self, Read};
+use std::sync::Arc;
+use std::time::UNIX_EPOCH;
+
+pub struct Services {
+    pub settings: Settings,
+    pub store: Store,
+    pub blobs: BlobStore,
+    pub floor: FreeSpaceFloor,
+    pub clock: Arc<dyn Clock>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("cannot prepare data directory {dir}: {source}")]
+    DataDir { dir: String, source: io::Error },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AddBlobError {
+    #[error(transparent)]
+    Blob(#[from] BlobError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Services {
+    pub fn open(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, OpenError> {
+        let dir = settings.storage.data_dir.clone();
+        let data_dir_error = |source| OpenError::DataDir {
+            dir: dir.display().to_string(),
+            source,
+        };
+        std::fs::create_dir_all(&dir).map_err(data_dir_error)?;
+        let floor = FreeSpaceFloor::new(&dir, settings.storage.min_free_bytes);
+        let blobs = BlobStore::open(&dir, floor.clone()).map_err(data_dir_error)?;
+        let store = Store::open(&dir, floor.clone())?;
+        Ok(Services {
+            settings,
+            store,
+            blobs,
+            floor,
+            clock,
+        })
+    }
+
+    /// Stores bytes as a blob and records its metadata; the media type comes from `filename`.
+    /// Does not flush: callers flush once after a batch.
+    pub fn add_blob(
+        &self,
+        reader: impl Read,
+        filename: &str,
+    ) -> Result<(Stored, BlobMeta), AddBlobError> {
+        let stored = self.blobs.put(reader)?;
+        let created_ms = self
+            .clock
+            .now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let meta = BlobMeta {
+            size: stored.size,
+            mime: content_type_for(filename),
+            filename: filename.to_string(),
+            created_ms,
+        };
+        self.store.insert_blob_meta(&stored.sha256, &meta)?;
+        let meta = self.store.blob_meta(&stored.sha256)?.unwrap_or(meta);
+        Ok((stored, meta))
+    }
+
+    /// The metadata and an open file of a stored blob, or None if it is not known.
+    pub fn find_blob(
+        &self,
+        sha256: &Sha256,
+    ) -> Result<Option<(BlobMeta, std::fs::File)>, StoreError> {
+        let Some(meta) = self.store.blob_meta(sha256)? else {
+            return Ok(None);
+        };
+        match self.blobs.open_blob(sha256) {
+            Ok(file) => Ok(Some((meta, file))),
+            Err(e) => {
+                tracing::error!(%sha256, error = %e, "blob is recorded but its file cannot be opened");
+                Ok(None)
+            }
+        }
+    }
+}

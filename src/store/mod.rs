@@ -1,0 +1,74 @@
+//! sled: tree names, key and value codecs, one file per domain noun. sled types stay here.
+
+mod blob_meta;
+mod courses;
+
+pub use blob_meta::BlobMeta;
+pub use courses::{CourseRecord, Upsert};
+
+use crate::disk::{FreeSpaceFloor, SpaceError};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::path::Path;
+
+/// The version byte in front of every stored value, so the format can change later.
+const VALUE_VERSION: u8 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("stored {tree} value cannot be read: {reason}")]
+    Corrupt { tree: &'static str, reason: String },
+    #[error(transparent)]
+    Space(#[from] SpaceError),
+}
+
+pub struct Store {
+    db: sled::Db,
+    floor: FreeSpaceFloor,
+}
+
+impl Store {
+    pub fn open(data_dir: &Path, floor: FreeSpaceFloor) -> Result<Self, StoreError> {
+        let db = sled::Config::new().path(data_dir.join("db")).open()?;
+        Ok(Store { db, floor })
+    }
+
+    fn tree(&self, name: &'static str) -> Result<sled::Tree, StoreError> {
+        Ok(self.db.open_tree(name)?)
+    }
+
+    /// Makes every write so far durable; call before acknowledging.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Whether the database answers a read.
+    pub fn is_open(&self) -> bool {
+        self.db.get(b"probe").is_ok()
+    }
+
+    fn writable(&self) -> Result<(), StoreError> {
+        Ok(self.floor.check()?)
+    }
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    let mut out = vec![VALUE_VERSION];
+    // Serialising plain structs of strings and numbers to JSON cannot fail.
+    serde_json::to_writer(&mut out, value).unwrap_or_default();
+    out
+}
+
+fn decode<T: DeserializeOwned>(tree: &'static str, bytes: &[u8]) -> Result<T, StoreError> {
+    let corrupt = |reason: String| StoreError::Corrupt { tree, reason };
+    match bytes.split_first() {
+        Some((&VALUE_VERSION, json)) => {
+            serde_json::from_slice(json).map_err(|e| corrupt(e.to_string()))
+        }
+        Some((v, _)) => Err(corrupt(format!("unknown value version {v}"))),
+        None => Err(corrupt("empty value".into())),
+    }
+}
