@@ -132,9 +132,11 @@ def main():
         rows.append((label, fmt(yv, 0), fmt(nv, 0), "-", "(info)", ""))
 
     for side, label in (("yuanjiao", yj_label), ("nginx", "nginx")):
+        if r.get(f"{side}.precheck"):
+            notes.append(f"{label}: not measured, curl checks failed: {r[f'{side}.precheck']}")
         for test in ("small", "random", "full", "slow"):
             c = r.get(f"{side}.{test}.check")
-            if c not in (None, "ok"):
+            if c not in (None, "ok") and not c.startswith("not measured"):
                 notes.append(f"{label} {test}: responses wrong: {c}")
             e = r.get(f"{side}.{test}.socket_errors")
             if e not in (None, "0/0/0/0"):
@@ -163,7 +165,7 @@ def main():
 
     text = []
     text.append("yuanjiao vs nginx delivery benchmark (ratio = yuanjiao/nginx)")
-    for k in sorted(r):
+    for k in r:
         if k.startswith("meta.") and k not in ("meta.yuanjiao_label",):
             text.append(f"  {k[5:]}: {r[k]}")
     text.append("")
