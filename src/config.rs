@@ -77,10 +77,8 @@ impl Default for Settings {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("configuration: {0}")]
-    Load(#[from] Box<figment::Error>),
     #[error("configuration key {key}: {reason}")]
-    Invalid { key: &'static str, reason: String },
+    Invalid { key: String, reason: String },
 }
 
 impl Settings {
@@ -91,7 +89,7 @@ impl Settings {
         if let Some(path) = file {
             if !path.is_file() {
                 return Err(ConfigError::Invalid {
-                    key: "--config",
+                    key: "--config".into(),
                     reason: format!("{} is not a readable file", path.display()),
                 });
             }
@@ -100,13 +98,18 @@ impl Settings {
         let settings: Settings = figment
             .merge(Env::prefixed("YJ__").split("__"))
             .extract()
-            .map_err(Box::new)?;
+            .map_err(key_error)?;
         settings.validate()?;
         Ok(settings)
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let invalid = |key, reason: String| Err(ConfigError::Invalid { key, reason });
+        let invalid = |key: &str, reason: String| {
+            Err(ConfigError::Invalid {
+                key: key.into(),
+                reason,
+            })
+        };
         if !self.server.bind.is_empty() && self.server.bind.parse::<SocketAddr>().is_err() {
             return invalid(
                 "server.bind",
@@ -139,6 +142,29 @@ impl Settings {
 
     pub fn bind_addr(&self) -> Option<SocketAddr> {
         self.server.bind.parse().ok()
+    }
+}
+
+/// Names the bad key as it is written in the files (`storage.min_free_bytes`), and where the
+/// value came from, whichever layer it was in.
+fn key_error(e: figment::Error) -> ConfigError {
+    let key = e.path.join(".").to_lowercase();
+    let from = e
+        .metadata
+        .as_ref()
+        .map(|m| match &m.source {
+            Some(source) => format!(" (from {source})"),
+            None => format!(" (from {})", m.name),
+        })
+        .unwrap_or_default();
+    let key = if key.is_empty() {
+        "(top level)".to_string()
+    } else {
+        key
+    };
+    ConfigError::Invalid {
+        key,
+        reason: format!("{}{from}", e.kind),
     }
 }
 

@@ -1,5 +1,5 @@
 //! `/media/{sha256}` against the real server: headers, ranges, multipart, preconditions, errors.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
