@@ -19,7 +19,11 @@ run: build
 test: deps
 	$(CARGO) fmt --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
-	$(CARGO) nextest run --locked --no-tests=fail || $(CARGO) test --locked
+	if cargo nextest --version >/dev/null 2>&1; then \
+		$(CARGO) nextest run --locked --no-tests=fail; \
+	else \
+		$(CARGO) test --locked; \
+	fi
 
 lint:
 	$(CARGO) clippy --all-targets -- -D warnings

@@ -4,7 +4,6 @@ use crate::blobs::{BlobError, BlobStore, Stored};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::disk::FreeSpaceFloor;
-use crate::domain::digest::Sha256;
 use crate::domain::representation::content_type_for;
 use crate::store::{BlobMeta, Store, StoreError};
 use std::io::{self, Read};
@@ -77,22 +76,5 @@ impl Services {
         self.store.insert_blob_meta(&stored.sha256, &meta)?;
         let meta = self.store.blob_meta(&stored.sha256)?.unwrap_or(meta);
         Ok((stored, meta))
-    }
-
-    /// The metadata and an open file of a stored blob, or None if it is not known.
-    pub fn find_blob(
-        &self,
-        sha256: &Sha256,
-    ) -> Result<Option<(BlobMeta, std::fs::File)>, StoreError> {
-        let Some(meta) = self.store.blob_meta(sha256)? else {
-            return Ok(None);
-        };
-        match self.blobs.open_blob(sha256) {
-            Ok(file) => Ok(Some((meta, file))),
-            Err(e) => {
-                tracing::error!(%sha256, error = %e, "blob is recorded but its file cannot be opened");
-                Ok(None)
-            }
-        }
     }
 }

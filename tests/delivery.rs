@@ -327,3 +327,13 @@ async fn an_empty_blob_is_served_and_any_range_of_it_is_416() {
     assert_eq!(resp.status(), 416);
     assert_eq!(header(&resp, "content-range"), "bytes */0");
 }
+
+#[tokio::test]
+async fn a_recorded_blob_whose_file_is_gone_is_404_not_500() {
+    let app = TestApp::spawn().await;
+    let sha = app.add_blob(b"soon gone", "gone.txt");
+    let digest = yuanjiao::domain::digest::Sha256::parse_hex(&sha).unwrap();
+    std::fs::remove_file(app.services.blobs.path(&digest)).unwrap();
+    let resp = app.get(&format!("/media/{sha}"), &[]).await;
+    assert_eq!(resp.status(), 404);
+}

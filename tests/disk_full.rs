@@ -40,13 +40,24 @@ fn settings(data_dir: &Path, min_free: u64) -> Settings {
 }
 
 async fn writes_are_refused_and_reads_go_on(app: &TestApp, stored: &[(String, Vec<u8>)]) {
-    let resp = app.client.post(app.url("/api/v1/anything")).body("{}").send().await.unwrap();
+    let resp = app
+        .client
+        .post(app.url("/api/v1/anything"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 507);
     let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(body["code"], "insufficient-storage");
-    assert!(body["message"].as_str().unwrap().contains("storage.min_free_bytes"));
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .contains("storage.min_free_bytes"));
     for (sha, data) in stored {
-        let resp = app.get(&format!("/media/{sha}"), &[("range", "bytes=0-")]).await;
+        let resp = app
+            .get(&format!("/media/{sha}"), &[("range", "bytes=0-")])
+            .await;
         assert_eq!(resp.status(), 206);
         assert_eq!(sha256_hex(&resp.bytes().await.unwrap()), sha256_hex(data));
     }
@@ -99,7 +110,10 @@ async fn a_small_disk_filled_up_refuses_writes_before_it_is_full() {
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("media/party-basics"),
         &mut |_| {},
     );
-    assert!(ingest.unwrap_err().to_string().contains("storage.min_free_bytes"));
+    assert!(ingest
+        .unwrap_err()
+        .to_string()
+        .contains("storage.min_free_bytes"));
     app.stop().await;
 }
 

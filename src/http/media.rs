@@ -2,23 +2,24 @@
 //! semantics decided in `domain::range`. Responses are immutable and never compressed.
 
 use super::error::ApiError;
-use super::file_body::{self, Body, Segment};
+use super::file_body::{self, Body, Pace, Segment};
+use super::media_cache::{self, LookupError};
 use super::metrics::Metrics;
 use crate::domain::digest::Sha256;
-use crate::domain::range::{decide, Conditions, Decision, Method, MultipartPlan, Validators};
-use crate::domain::representation::inline_disposition;
+use crate::domain::range::{decide, Conditions, Decision, Method, MultipartPlan};
 use crate::services::Services;
-use crate::store::BlobMeta;
 use actix_web::body::SizedStream;
-use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::Bytes;
-use std::time::{Duration, UNIX_EPOCH};
+use std::rc::Rc;
+use std::sync::Arc;
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
-/// Looks the blob up and opens it in the handler: both are a sled cache hit and one open(2),
-/// cheaper than a hop to the blocking pool (as nginx opens files in its event loop).
+/// Runs on the worker thread: the representation is cached with its open file, and the body's
+/// reads never wait for the disk.
 pub async fn get_media(
     req: HttpRequest,
     path: web::Path<String>,
@@ -26,30 +27,29 @@ pub async fn get_media(
     metrics: web::Data<Metrics>,
 ) -> Result<HttpResponse, ApiError> {
     let sha256 = Sha256::parse_hex(&path)?;
-    let Some((meta, file)) = services.find_blob(&sha256)? else {
-        return Err(ApiError::not_found(format!("no blob {sha256}")));
+    let not_found = || ApiError::not_found(format!("no blob {sha256}"));
+    let rep = match media_cache::lookup(&services, &sha256) {
+        Ok(found) => found.ok_or_else(not_found)?,
+        Err(LookupError::Store(e)) => return Err(e.into()),
+        Err(e @ LookupError::Missing(_)) => {
+            tracing::error!(%sha256, error = %e, "cannot serve a recorded blob");
+            return Err(not_found());
+        }
     };
     let method = match *req.method() {
         actix_web::http::Method::GET => Method::Get,
         actix_web::http::Method::HEAD => Method::Head,
         _ => Method::Other,
     };
-    let last_modified = UNIX_EPOCH + Duration::from_millis(meta.created_ms);
-    let validators = Validators {
-        etag: sha256.to_hex(),
-        last_modified,
-    };
     let values = HeaderValues::of(&req);
-    let decision = decide(method, &values.conditions(), &validators, meta.size);
+    let size = rep.meta.size;
+    let decision = decide(method, &values.conditions(), &rep.validators, size);
 
     let mut response = HttpResponse::Ok();
     response
-        .insert_header((header::ETAG, format!("\"{sha256}\"")))
-        .insert_header((
-            header::LAST_MODIFIED,
-            httpdate::fmt_http_date(last_modified),
-        ))
-        .insert_header((header::CACHE_CONTROL, IMMUTABLE));
+        .insert_header((header::ETAG, rep.etag.clone()))
+        .insert_header((header::LAST_MODIFIED, rep.last_modified.clone()))
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE)));
     let segments = match decision {
         Decision::NotModified => return Ok(response.status(StatusCode::NOT_MODIFIED).finish()),
         Decision::PreconditionFailed => {
@@ -61,30 +61,27 @@ pub async fn get_media(
             .respond(response))
         }
         Decision::RangeNotSatisfiable => {
-            response.insert_header((header::CONTENT_RANGE, format!("bytes */{}", meta.size)));
+            response.insert_header((header::CONTENT_RANGE, format!("bytes */{size}")));
             return Ok(ApiError::new(
                 StatusCode::RANGE_NOT_SATISFIABLE,
                 "range-not-satisfiable",
-                format!(
-                    "no requested range overlaps the {} bytes of this blob",
-                    meta.size
-                ),
+                format!("no requested range overlaps the {size} bytes of this blob"),
             )
             .respond(response));
         }
         Decision::Full => {
-            response.content_type(meta.mime.as_str());
+            response.insert_header((header::CONTENT_TYPE, rep.content_type.clone()));
             vec![Segment::File {
                 offset: 0,
-                len: meta.size,
+                len: size,
             }]
         }
         Decision::Partial(ranges) if ranges.len() == 1 => {
             let range = ranges[0];
             response
                 .status(StatusCode::PARTIAL_CONTENT)
-                .content_type(meta.mime.as_str())
-                .insert_header((header::CONTENT_RANGE, range.content_range(meta.size)));
+                .insert_header((header::CONTENT_TYPE, rep.content_type.clone()))
+                .insert_header((header::CONTENT_RANGE, range.content_range(size)));
             vec![Segment::File {
                 offset: range.first,
                 len: range.len(),
@@ -92,23 +89,35 @@ pub async fn get_media(
         }
         Decision::Partial(ranges) => {
             let boundary = format!("{:032x}", rand::random::<u128>());
-            let plan = MultipartPlan::new(&boundary, &meta.mime, &ranges, meta.size);
+            let plan = MultipartPlan::new(&boundary, &rep.meta.mime, &ranges, size);
             response
                 .status(StatusCode::PARTIAL_CONTENT)
                 .content_type(format!("multipart/byteranges; boundary={boundary}"));
             multipart_segments(plan)
         }
     };
-    representation_headers(&mut response, &sha256, &meta);
+    response
+        .insert_header((header::ACCEPT_RANGES, HeaderValue::from_static("bytes")))
+        .insert_header(("repr-digest", rep.repr_digest.clone()))
+        .insert_header((header::CONTENT_DISPOSITION, rep.disposition.clone()))
+        .insert_header((
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ));
     let len = file_body::total_len(&segments);
     if method == Method::Head {
         // The head of a GET, with its length, and no body.
-        return Ok(response.body(SizedStream::new(
-            len,
-            futures_util::stream::empty::<Result<Bytes, std::io::Error>>(),
-        )));
+        let no_body = futures_util::stream::empty::<Result<Bytes, std::io::Error>>();
+        return Ok(response.body(SizedStream::new(len, no_body)));
     }
-    let body = file_body::body(file, segments, metrics.bytes_served.clone()).map_err(|e| {
+    let body = file_body::body(
+        Arc::clone(&rep.file),
+        segments,
+        pace(&req),
+        metrics.bytes_served.clone(),
+    )
+    .await
+    .map_err(|e| {
         tracing::error!(%sha256, error = %e, "blob file is shorter than recorded");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -122,15 +131,11 @@ pub async fn get_media(
     })
 }
 
-fn representation_headers(response: &mut HttpResponseBuilder, sha256: &Sha256, meta: &BlobMeta) {
-    response
-        .insert_header((header::ACCEPT_RANGES, "bytes"))
-        .insert_header(("repr-digest", sha256.repr_digest()))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            inline_disposition(&meta.filename),
-        ))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
+/// The connection's pace record, set up when it was accepted.
+fn pace(req: &HttpRequest) -> Rc<Pace> {
+    req.conn_data::<Rc<Pace>>()
+        .cloned()
+        .unwrap_or_else(Pace::new)
 }
 
 fn multipart_segments(plan: MultipartPlan) -> Vec<Segment> {

@@ -5,13 +5,14 @@ mod error;
 mod file_body;
 mod health;
 mod media;
+mod media_cache;
 mod metrics;
 
 pub use error::ApiError;
 pub use metrics::Metrics;
 
 use crate::services::Services;
-use actix_web::body::MessageBody;
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::{KeepAlive, StatusCode};
 use actix_web::middleware::{from_fn, Next};
@@ -46,12 +47,11 @@ pub fn start(
             .app_data(web::PathConfig::default().error_handler(|e, _| {
                 error::framework_error(StatusCode::BAD_REQUEST, "bad-path", e)
             }))
-            .wrap(from_fn(refuse_writes_below_floor))
-            .wrap(from_fn(count_requests))
-            .route("/healthz", web::get().to(health::get_healthz))
-            .route("/metrics", web::get().to(health::get_metrics))
+            .wrap(from_fn(guard_and_count))
+            .service(resource("/healthz").route(web::get().to(health::get_healthz)))
+            .service(resource("/metrics").route(web::get().to(health::get_metrics)))
             .service(
-                web::resource("/media/{sha256}")
+                resource("/media/{sha256}")
                     .route(web::get().to(media::get_media))
                     .route(web::head().to(media::get_media))
                     .default_service(web::to(method_not_allowed)),
@@ -64,6 +64,9 @@ pub fn start(
     .client_request_timeout(Duration::from_millis(settings.header_timeout_ms))
     .client_disconnect_timeout(Duration::from_secs(2))
     .max_connections(settings.max_connections_per_worker)
+    // Pull the next body chunk only once the previous one is written: a stalled reader then
+    // holds one chunk, not a growing buffer.
+    .h1_write_buffer_size(file_body::CHUNK)
     .shutdown_timeout(5)
     .on_connect(move |conn, ext| {
         if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
@@ -73,11 +76,20 @@ pub fn start(
             let _ = sock.set_nodelay(true);
         }
         ext.insert(Arc::new(metrics.connection_opened()));
+        ext.insert(file_body::Pace::new());
     });
     if settings.workers > 0 {
         server = server.workers(settings.workers);
     }
     Ok(server.listen(listener)?.run())
+}
+
+/// The route pattern a resource answers to, kept as data so metrics need not re-match the path.
+#[derive(Clone, Copy)]
+struct RouteLabel(&'static str);
+
+fn resource(pattern: &'static str) -> actix_web::Resource {
+    web::resource(pattern).app_data(RouteLabel(pattern))
 }
 
 async fn not_found() -> HttpResponse {
@@ -97,44 +109,41 @@ async fn method_not_allowed() -> HttpResponse {
     )
 }
 
-async fn count_requests(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
-    let method = req.method().clone();
-    let response = next.call(req).await?;
-    if let Some(metrics) = metrics {
-        let route = response
-            .request()
-            .match_pattern()
-            .unwrap_or_else(|| "unmatched".into());
-        let status = response.status();
-        metrics
-            .requests
-            .with_label_values(&[route.as_str(), method.as_str(), status.as_str()])
-            .inc();
-        if status.is_server_error() {
-            tracing::warn!(%route, %method, %status, "request failed");
-        } else {
-            tracing::debug!(%route, %method, %status, "request");
-        }
-    }
-    Ok(response)
-}
-
-/// Below the free-space floor, anything that is not a read is refused before it can write.
-async fn refuse_writes_below_floor(
+/// Every request passes here once: below the free-space floor anything that is not a read is
+/// refused before it can write, and every answer is counted by route, method and status.
+async fn guard_and_count(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
-    if !req.method().is_safe() {
-        if let Some(services) = req.app_data::<web::Data<Services>>() {
-            if let Err(e) = services.floor.check() {
-                let error = ApiError::from(e);
-                return Ok(req.into_response(error.respond(HttpResponse::build(error.status))));
-            }
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let services = req.app_data::<web::Data<Services>>().cloned();
+    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
+    let method = req.method().clone();
+    let refusal = match &services {
+        Some(services) if !method.is_safe() => services.floor.check().err(),
+        _ => None,
+    };
+    let response = match refusal {
+        Some(e) => {
+            let error = ApiError::from(e);
+            req.into_response(error.respond(HttpResponse::build(error.status)))
         }
+        None => next.call(req).await?.map_into_boxed_body(),
+    };
+    let route = response
+        .request()
+        .app_data::<RouteLabel>()
+        .map_or("unmatched", |label| label.0);
+    let status = response.status();
+    if let Some(metrics) = metrics {
+        metrics
+            .requests
+            .with_label_values(&[route, method.as_str(), status.as_str()])
+            .inc();
     }
-    Ok(next.call(req).await?.map_into_boxed_body())
+    if status.is_server_error() {
+        tracing::warn!(%route, %method, %status, "request failed");
+    } else {
+        tracing::debug!(%route, %method, %status, "request");
+    }
+    Ok(response)
 }
