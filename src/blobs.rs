@@ -102,6 +102,16 @@ impl BlobStore {
         })
     }
 
+    /// An empty working folder inside the temp area (swept at start-up, so a crash leaves nothing).
+    pub fn scratch_dir(&self, name: &str) -> io::Result<PathBuf> {
+        let dir = self.tmp.join(name);
+        if dir.exists() {
+            fs::remove_dir_all(&dir)?;
+        }
+        fs::create_dir_all(&dir)?;
+        Ok(dir)
+    }
+
     /// True when a file can be created and removed in the store's temp folder.
     pub fn is_writable(&self) -> bool {
         tempfile::NamedTempFile::new_in(&self.tmp).is_ok()

@@ -1,6 +1,7 @@
 //! Typed, validated settings: built-in defaults, then `config/default.toml` (embedded), then an
 //! optional file, then `YJ__SECTION__KEY` environment variables.
 
+use crate::domain::media::{Limits, Rung};
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
@@ -14,7 +15,25 @@ pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 pub struct Settings {
     pub server: ServerSettings,
     pub storage: StorageSettings,
+    pub media: MediaSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediaSettings {
+    pub workers: usize,
+    pub threads: usize,
+    pub x264_preset: String,
+    pub audio_kbps: u32,
+    pub keyframe_secs: u32,
+    pub segment_secs: u32,
+    pub thumbnail_width: u32,
+    pub max_attempts: u32,
+    pub max_width: u32,
+    pub max_height: u32,
+    pub max_duration_secs: u64,
+    pub ladder: Vec<Rung>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -66,6 +85,31 @@ impl Default for Settings {
             storage: StorageSettings {
                 data_dir: "data".into(),
                 min_free_bytes: 256 << 20,
+            },
+            media: MediaSettings {
+                workers: 1,
+                threads: 2,
+                x264_preset: "veryfast".into(),
+                audio_kbps: 48,
+                keyframe_secs: 2,
+                segment_secs: 4,
+                thumbnail_width: 320,
+                max_attempts: 3,
+                max_width: 3840,
+                max_height: 2160,
+                max_duration_secs: 6 * 3600,
+                ladder: vec![
+                    Rung {
+                        name: "240p".into(),
+                        height: 240,
+                        video_kbps: 300,
+                    },
+                    Rung {
+                        name: "360p".into(),
+                        height: 360,
+                        video_kbps: 600,
+                    },
+                ],
             },
             log: LogSettings {
                 filter: "info".into(),
@@ -134,10 +178,68 @@ impl Settings {
         if self.storage.data_dir.as_os_str().is_empty() {
             return invalid("storage.data_dir", "must not be empty".into());
         }
+        let m = &self.media;
+        if m.workers == 0 || m.threads == 0 {
+            return invalid(
+                "media.workers",
+                "workers and threads must be at least 1".into(),
+            );
+        }
+        if m.max_attempts == 0 {
+            return invalid("media.max_attempts", "must be at least 1".into());
+        }
+        if m.keyframe_secs == 0
+            || m.segment_secs < m.keyframe_secs
+            || m.segment_secs % m.keyframe_secs != 0
+        {
+            return invalid(
+                "media.segment_secs",
+                "must be a positive multiple of media.keyframe_secs, so segments cut on keyframes"
+                    .into(),
+            );
+        }
+        if !(8..=512).contains(&m.audio_kbps) {
+            return invalid("media.audio_kbps", "must be between 8 and 512".into());
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for rung in &m.ladder {
+            let name_ok = !rung.name.is_empty()
+                && rung
+                    .name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && rung.name != "audio";
+            if !name_ok || !names.insert(rung.name.as_str()) {
+                return invalid(
+                    "media.ladder",
+                    format!(
+                        "rung name {:?} must be unique, a-z0-9-, and not \"audio\"",
+                        rung.name
+                    ),
+                );
+            }
+            if rung.height < 64 || rung.height % 2 != 0 || rung.video_kbps < 32 {
+                return invalid(
+                    "media.ladder",
+                    format!(
+                        "rung {:?}: height must be even and at least 64, video_kbps at least 32",
+                        rung.name
+                    ),
+                );
+            }
+        }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.filter) {
             return invalid("log.filter", e.to_string());
         }
         Ok(())
+    }
+
+    pub fn media_limits(&self) -> Limits {
+        Limits {
+            max_width: self.media.max_width,
+            max_height: self.media.max_height,
+            max_duration_ms: self.media.max_duration_secs.saturating_mul(1000),
+        }
     }
 
     pub fn bind_addr(&self) -> Option<SocketAddr> {

@@ -3,11 +3,14 @@
 
 use crate::domain::catalog::{CourseManifest, ManifestError};
 use crate::domain::lang::Lang;
+use crate::domain::media::{Probe, Unplayable};
+use crate::domain::representation::content_type_for;
+use crate::media::jobs;
 use crate::services::{AddBlobError, Services};
 use crate::store::{CourseRecord, StoreError, Upsert};
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 pub const MANIFEST: &str = "course.toml";
@@ -33,8 +36,31 @@ pub enum IngestError {
         file: String,
         source: AddBlobError,
     },
+    #[error("{path}: cannot play: {reason}")]
+    Unplayable { path: PathBuf, reason: Unplayable },
     #[error(transparent)]
     Record(#[from] StoreError),
+}
+
+/// Hears how an ingest goes, file by file (the command line draws progress bars with it).
+pub trait IngestObserver {
+    /// Wraps the reader of a file about to be hashed and stored.
+    fn reading(&mut self, _file: &str, reader: File) -> Box<dyn Read> {
+        Box::new(reader)
+    }
+
+    fn stored(&mut self, _outcome: &FileOutcome) {}
+}
+
+/// Takes no notice.
+pub struct Quiet;
+
+impl IngestObserver for Quiet {}
+
+/// Whether a file is audio or video, and so must be probed before it is accepted.
+fn is_media(file: &str) -> bool {
+    let mime = content_type_for(file);
+    mime.starts_with("video/") || mime.starts_with("audio/")
 }
 
 /// One variant file as stored.
@@ -46,6 +72,8 @@ pub struct FileOutcome {
     pub sha256: String,
     pub size: u64,
     pub new: bool,
+    /// True when this ingest queued renditions for it.
+    pub queued: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -111,13 +139,24 @@ pub fn read_manifest(dir: &Path) -> Result<CourseManifest, IngestError> {
     Ok(manifest)
 }
 
-/// Ingests one course folder; `on_file` hears of each file as it is stored.
+/// Ingests one course folder. Every audio and video file is probed first: one that cannot
+/// play stops the course before anything of it is stored.
 pub fn ingest_course(
     services: &Services,
     dir: &Path,
-    on_file: &mut dyn FnMut(&FileOutcome),
+    observer: &mut dyn IngestObserver,
 ) -> Result<CourseOutcome, IngestError> {
     let manifest = read_manifest(dir)?;
+    let limits = services.settings.media_limits();
+    let mut probes: BTreeMap<String, Probe> = BTreeMap::new();
+    for file in manifest.lessons.iter().flat_map(|l| l.variants.values()) {
+        if is_media(file) && !probes.contains_key(file) {
+            let path = dir.join(file);
+            let probe = jobs::admit(&path, &limits)
+                .map_err(|reason| IngestError::Unplayable { path, reason })?;
+            probes.insert(file.clone(), probe);
+        }
+    }
     let mut blobs: BTreeMap<String, BTreeMap<Lang, String>> = BTreeMap::new();
     let mut files = Vec::new();
     for lesson in &manifest.lessons {
@@ -130,7 +169,13 @@ pub fn ingest_course(
             };
             let reader =
                 File::open(&path).map_err(|e| store_error(AddBlobError::Blob(e.into())))?;
-            let (stored, _) = services.add_blob(reader, file).map_err(store_error)?;
+            let (stored, _) = services
+                .add_blob(observer.reading(file, reader), file)
+                .map_err(store_error)?;
+            let queued = match probes.get(file) {
+                Some(probe) => jobs::register(services, &stored.sha256, probe)?,
+                None => false,
+            };
             let outcome = FileOutcome {
                 lesson: lesson.id.clone(),
                 lang: lang.clone(),
@@ -138,8 +183,9 @@ pub fn ingest_course(
                 sha256: stored.sha256.to_hex(),
                 size: stored.size,
                 new: stored.new,
+                queued,
             };
-            on_file(&outcome);
+            observer.stored(&outcome);
             blobs
                 .entry(lesson.id.clone())
                 .or_default()

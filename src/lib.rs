@@ -16,5 +16,6 @@ pub mod disk;
 pub mod domain;
 pub mod http;
 pub mod ingest;
+pub mod media;
 pub mod services;
 pub mod store;

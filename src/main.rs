@@ -1,5 +1,7 @@
 //! The `yuanjiao` command line.
 
+mod console;
+
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
@@ -119,8 +121,10 @@ fn serve(services: Services) -> anyhow::Result<ExitCode> {
     let metrics = yuanjiao::http::Metrics::new()?;
     let courses = services.store.course_slugs()?.len();
     let blobs = services.store.blob_count()?;
+    let services = Arc::new(services);
+    yuanjiao::media::jobs::spawn_workers(Arc::clone(&services))?;
     actix_web::rt::System::new().block_on(async move {
-        let server = yuanjiao::http::start(Arc::new(services), metrics, listener)?;
+        let server = yuanjiao::http::start(services, metrics, listener)?;
         tracing::info!(%local, courses, blobs, "serving");
         println!("yuanjiao is serving {courses} courses ({blobs} files) at http://{local}/");
         server.await
@@ -129,21 +133,10 @@ fn serve(services: Services) -> anyhow::Result<ExitCode> {
 }
 
 fn ingest(services: &Services, dir: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let mut console = console::Console::new();
     let mut failed = 0;
     for course_dir in yuanjiao::ingest::course_dirs(dir)? {
-        let mut on_file = |f: &yuanjiao::ingest::FileOutcome| {
-            let state = if f.new { "stored" } else { "unchanged" };
-            println!(
-                "  {:<9} {} [{}] {} ({} bytes) {}",
-                state,
-                f.lesson,
-                f.lang,
-                f.file,
-                f.size,
-                &f.sha256[..12]
-            );
-        };
-        match yuanjiao::ingest::ingest_course(services, &course_dir, &mut on_file) {
+        match yuanjiao::ingest::ingest_course(services, &course_dir, &mut console) {
             Ok(outcome) => {
                 let state = match outcome.record {
                     Upsert::Created => "created",
@@ -162,7 +155,8 @@ fn ingest(services: &Services, dir: &std::path::Path) -> anyhow::Result<ExitCode
             }
         }
     }
-    Ok(if failed == 0 {
+    let (_, failed_jobs) = console.process_queue(services)?;
+    Ok(if failed + failed_jobs == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

@@ -16,6 +16,7 @@ pub struct Services {
     pub blobs: BlobStore,
     pub floor: FreeSpaceFloor,
     pub clock: Arc<dyn Clock>,
+    pub jobs_wakeup: crate::media::jobs::Wakeup,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -45,12 +46,20 @@ impl Services {
         let floor = FreeSpaceFloor::new(&dir, settings.storage.min_free_bytes);
         let blobs = BlobStore::open(&dir, floor.clone()).map_err(data_dir_error)?;
         let store = Store::open(&dir, floor.clone())?;
+        let requeued = store.requeue_interrupted_jobs()?;
+        if requeued > 0 {
+            tracing::info!(
+                requeued,
+                "media jobs interrupted by a stop are queued again"
+            );
+        }
         Ok(Services {
             settings,
             store,
             blobs,
             floor,
             clock,
+            jobs_wakeup: Default::default(),
         })
     }
 

@@ -245,7 +245,13 @@ fn ingesting_the_sample_media_creates_each_course_and_repeating_it_changes_nothi
     let stored = text.lines().filter(|l| l.starts_with("  stored ")).count();
     assert!(stored > 0, "{}", describe(&first));
     let blobs = sb.blob_files();
-    assert_eq!(blobs.len(), stored, "one blob per stored file");
+    let videos = text
+        .lines()
+        .filter(|l| l.starts_with("  stored ") && l.contains(".mp4"))
+        .count();
+    let ready = text.lines().filter(|l| l.starts_with("  ready ")).count();
+    assert_eq!(ready, videos, "every video gets its renditions\n{}", describe(&first));
+    assert!(blobs.len() > stored, "renditions, thumbnails and HLS files are blobs too");
 
     let second = ingest();
     assert_success(&second);

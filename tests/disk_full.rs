@@ -108,7 +108,7 @@ async fn a_small_disk_filled_up_refuses_writes_before_it_is_full() {
     let ingest = yuanjiao::ingest::ingest_course(
         &app.services,
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("media/party-basics"),
-        &mut |_| {},
+        &mut yuanjiao::ingest::Quiet,
     );
     assert!(ingest
         .unwrap_err()

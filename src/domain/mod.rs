@@ -4,5 +4,6 @@
 pub mod catalog;
 pub mod digest;
 pub mod lang;
+pub mod media;
 pub mod range;
 pub mod representation;

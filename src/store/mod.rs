@@ -1,8 +1,10 @@
 //! sled: tree names, key and value codecs, one file per domain noun. sled types stay here.
 
+mod assets;
 mod blob_meta;
 mod courses;
 
+pub use assets::{Job, JobStatus};
 pub use blob_meta::BlobMeta;
 pub use courses::{CourseRecord, Upsert};
 

@@ -1,0 +1,237 @@
+//! What a media file is (its probe), whether it can play, and the rendition ladder made from
+//! it: pure rules over plain values, so they are tested without FFmpeg.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StreamKind {
+    Video,
+    Audio,
+    Subtitle,
+    Data,
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StreamInfo {
+    pub index: usize,
+    pub kind: StreamKind,
+    pub codec: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    /// Frames per second, to three decimals.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frame_rate: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channels: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample_rate: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bit_rate: Option<u64>,
+    /// ISO 639-2 tag from the container, e.g. "bod", "uig".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// Whether a first frame of it actually decoded.
+    pub decodable: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Probe {
+    pub container: String,
+    pub duration_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bit_rate: Option<u64>,
+    pub streams: Vec<StreamInfo>,
+    /// Milliseconds of media the demuxer could actually read, per the last packet of any stream.
+    pub readable_ms: u64,
+}
+
+impl Probe {
+    /// The first decodable video stream.
+    pub fn video(&self) -> Option<&StreamInfo> {
+        self.streams
+            .iter()
+            .find(|s| s.kind == StreamKind::Video && s.decodable)
+    }
+
+    pub fn audio(&self) -> impl Iterator<Item = &StreamInfo> {
+        self.streams
+            .iter()
+            .filter(|s| s.kind == StreamKind::Audio && s.decodable)
+    }
+}
+
+/// What the server agrees to process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub max_width: u32,
+    pub max_height: u32,
+    pub max_duration_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unplayable {
+    #[error("the file is empty")]
+    Empty,
+    #[error("not a media file FFmpeg can read: {0}")]
+    Unreadable(String),
+    #[error("no audio or video stream decodes")]
+    NoDecodableStream,
+    #[error("the duration is zero or unknown")]
+    NoDuration,
+    #[error("{width}x{height} is larger than the {max_width}x{max_height} this server accepts")]
+    TooLarge {
+        width: u32,
+        height: u32,
+        max_width: u32,
+        max_height: u32,
+    },
+    #[error("{duration_ms} ms is longer than the {max_ms} ms this server accepts")]
+    TooLong { duration_ms: u64, max_ms: u64 },
+    #[error("the file is truncated: only {readable_ms} of {duration_ms} ms can be read")]
+    Truncated { readable_ms: u64, duration_ms: u64 },
+}
+
+/// Media shorter than claimed by more than this is truncated (a last GOP may end early).
+const TRUNCATION_SLACK_MS: u64 = 1_000;
+
+/// Whether a probed file can play, with the first reason it cannot.
+pub fn check_playable(probe: &Probe, limits: &Limits) -> Result<(), Unplayable> {
+    if probe.video().is_none() && probe.audio().next().is_none() {
+        return Err(Unplayable::NoDecodableStream);
+    }
+    if probe.duration_ms == 0 {
+        return Err(Unplayable::NoDuration);
+    }
+    if probe.duration_ms > limits.max_duration_ms {
+        return Err(Unplayable::TooLong {
+            duration_ms: probe.duration_ms,
+            max_ms: limits.max_duration_ms,
+        });
+    }
+    if let Some(v) = probe.video() {
+        let (w, h) = (v.width.unwrap_or(0), v.height.unwrap_or(0));
+        if w == 0 || h == 0 || w > limits.max_width || h > limits.max_height {
+            return Err(Unplayable::TooLarge {
+                width: w,
+                height: h,
+                max_width: limits.max_width,
+                max_height: limits.max_height,
+            });
+        }
+    }
+    if probe.readable_ms + TRUNCATION_SLACK_MS < probe.duration_ms {
+        return Err(Unplayable::Truncated {
+            readable_ms: probe.readable_ms,
+            duration_ms: probe.duration_ms,
+        });
+    }
+    Ok(())
+}
+
+/// One rung of the configured ladder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rung {
+    pub name: String,
+    pub height: u32,
+    pub video_kbps: u32,
+}
+
+/// A rendition to make from a given source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedRendition {
+    pub name: String,
+    pub width: u32,
+    pub height: u32,
+    pub video_kbps: u32,
+}
+
+/// The rungs no taller than the source (renditions never upscale), sized to keep its shape,
+/// with even dimensions as 4:2:0 video needs.
+pub fn plan_ladder(source_width: u32, source_height: u32, rungs: &[Rung]) -> Vec<PlannedRendition> {
+    let even = |x: u64| (x.max(2).div_ceil(2) * 2) as u32;
+    rungs
+        .iter()
+        .filter(|r| r.height <= source_height && source_height > 0)
+        .map(|r| {
+            let width = u64::from(source_width) * u64::from(r.height) / u64::from(source_height);
+            PlannedRendition {
+                name: r.name.clone(),
+                width: even(width).min(source_width - source_width % 2),
+                height: even(u64::from(r.height)),
+                video_kbps: r.video_kbps,
+            }
+        })
+        .collect()
+}
+
+/// A variant stream of the HLS master playlist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variant {
+    /// The variant playlist's path relative to the master playlist.
+    pub uri: String,
+    pub peak_bps: u64,
+    pub average_bps: u64,
+    pub resolution: Option<(u32, u32)>,
+    pub codecs: String,
+}
+
+/// Peak and average bits per second of a variant, from its segments' (duration, size).
+pub fn bandwidth(segments: &[(u64, u64)]) -> (u64, u64) {
+    let bps = |ms: u64, bytes: u64| bytes * 8 * 1000 / ms.max(1);
+    let peak = segments
+        .iter()
+        .map(|&(ms, b)| bps(ms, b))
+        .max()
+        .unwrap_or(0);
+    let total_ms: u64 = segments.iter().map(|s| s.0).sum();
+    let total_bytes: u64 = segments.iter().map(|s| s.1).sum();
+    (peak, bps(total_ms, total_bytes))
+}
+
+/// The master playlist listing every variant, best first (RFC 8216 §4.3.4.2).
+pub fn master_playlist(variants: &[Variant]) -> String {
+    let mut sorted: Vec<&Variant> = variants.iter().collect();
+    sorted.sort_by_key(|v| std::cmp::Reverse(v.peak_bps));
+    let mut out = String::from("#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n");
+    for v in sorted {
+        out.push_str(&format!(
+            "#EXT-X-STREAM-INF:BANDWIDTH={},AVERAGE-BANDWIDTH={}",
+            v.peak_bps.max(1),
+            v.average_bps.max(1)
+        ));
+        if let Some((w, h)) = v.resolution {
+            out.push_str(&format!(",RESOLUTION={w}x{h}"));
+        }
+        out.push_str(&format!(",CODECS=\"{}\"\n{}\n", v.codecs, v.uri));
+    }
+    out
+}
+
+/// The segments of a media playlist: (duration in ms, URI), from its `#EXTINF` lines.
+pub fn playlist_segments(playlist: &str) -> Vec<(u64, String)> {
+    let mut segments = Vec::new();
+    let mut pending: Option<u64> = None;
+    for line in playlist.lines().map(str::trim) {
+        if let Some(rest) = line.strip_prefix("#EXTINF:") {
+            let secs = rest.split(',').next().unwrap_or("0");
+            pending = secs
+                .parse::<f64>()
+                .ok()
+                .map(|s| (s * 1000.0).round() as u64);
+        } else if !line.is_empty() && !line.starts_with('#') {
+            if let Some(ms) = pending.take() {
+                segments.push((ms, line.to_string()));
+            }
+        }
+    }
+    segments
+}
+
+#[cfg(test)]
+#[path = "media_tests.rs"]
+mod tests;

@@ -1,0 +1,201 @@
+//! The persistent media job queue. A job per video source lives in sled; workers claim one at
+//! a time, make every derived file in a scratch folder, store each as a blob, and only then
+//! record them. A job interrupted by a crash is found `processing` at start-up and redone from
+//! the beginning; its scratch folder went with the temp area, so nothing partial is kept.
+
+use super::transcode::EncodeSettings;
+use super::{hls, transcode, MediaError};
+use crate::domain::digest::Sha256;
+use crate::domain::media::{check_playable, plan_ladder, Limits, Probe, Unplayable};
+use crate::services::{AddBlobError, Services};
+use crate::store::{Job, JobStatus, StoreError};
+use std::path::Path;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error(transparent)]
+    Media(#[from] MediaError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Blob(#[from] AddBlobError),
+    #[error("the source has no probe and no decodable video")]
+    NoVideo,
+}
+
+impl JobError {
+    /// Retrying cannot help a file that does not play.
+    fn is_permanent(&self) -> bool {
+        matches!(
+            self,
+            JobError::Media(MediaError::Unplayable(_)) | JobError::NoVideo
+        )
+    }
+}
+
+/// Probes a file that is about to become a media asset; the reason when it cannot play.
+pub fn admit(path: &Path, limits: &Limits) -> Result<Probe, Unplayable> {
+    let probe = super::probe::probe(path)?;
+    check_playable(&probe, limits)?;
+    Ok(probe)
+}
+
+/// Records an admitted blob's probe and, for video, queues its job unless it has one.
+/// Returns true when a job was queued.
+pub fn register(services: &Services, sha256: &Sha256, probe: &Probe) -> Result<bool, StoreError> {
+    if services.store.probe(sha256)?.as_ref() != Some(probe) {
+        services.store.put_probe(sha256, probe)?;
+    }
+    if probe.video().is_none() || services.store.job(sha256)?.is_some() {
+        return Ok(false);
+    }
+    services.store.put_job(sha256, &Job::queued())?;
+    services.jobs_wakeup.notify();
+    Ok(true)
+}
+
+/// Wakes idle workers when a job is queued.
+#[derive(Default)]
+pub struct Wakeup {
+    pending: Mutex<bool>,
+    signal: Condvar,
+}
+
+impl Wakeup {
+    pub fn notify(&self) {
+        *self.pending.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        self.signal.notify_all();
+    }
+
+    fn wait(&self, at_most: Duration) {
+        let guard = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        let (mut pending, _) = self
+            .signal
+            .wait_timeout_while(guard, at_most, |pending| !*pending)
+            .unwrap_or_else(|p| p.into_inner());
+        *pending = false;
+    }
+}
+
+/// Claims and runs one queued job; None when the queue is empty.
+pub fn run_next(
+    services: &Services,
+    progress: &mut dyn FnMut(&Sha256, u8),
+) -> Result<Option<(Sha256, Job)>, StoreError> {
+    let Some((sha256, job)) = services.store.claim_job()? else {
+        return Ok(None);
+    };
+    services.store.flush()?;
+    let started = Instant::now();
+    tracing::info!(%sha256, attempt = job.attempts, "media job started");
+    let mut last_saved = Instant::now();
+    let mut report = |percent: u8| {
+        progress(&sha256, percent);
+        if last_saved.elapsed() >= Duration::from_millis(500) {
+            last_saved = Instant::now();
+            let _ = services.store.put_job(
+                &sha256,
+                &Job {
+                    percent,
+                    ..job.clone()
+                },
+            );
+        }
+    };
+    let outcome = process(services, &sha256, &mut report);
+    let finished = match outcome {
+        Ok(()) => {
+            tracing::info!(%sha256, seconds = started.elapsed().as_secs_f64(), "media job ready");
+            Job {
+                status: JobStatus::Ready,
+                percent: 100,
+                error: None,
+                ..job
+            }
+        }
+        Err(e) => {
+            let retry = !e.is_permanent() && job.attempts < services.settings.media.max_attempts;
+            tracing::warn!(%sha256, error = %e, retry, "media job failed");
+            Job {
+                status: if retry {
+                    JobStatus::Queued
+                } else {
+                    JobStatus::Failed
+                },
+                percent: 0,
+                error: Some(e.to_string()),
+                ..job
+            }
+        }
+    };
+    services.store.put_job(&sha256, &finished)?;
+    services.store.flush()?;
+    Ok(Some((sha256, finished)))
+}
+
+/// Makes and records everything derived from one source.
+fn process(
+    services: &Services,
+    sha256: &Sha256,
+    progress: &mut dyn FnMut(u8),
+) -> Result<(), JobError> {
+    let settings = &services.settings.media;
+    let source = services.blobs.path(sha256);
+    let probe = match services.store.probe(sha256)? {
+        Some(p) => p,
+        None => admit(&source, &services.settings.media_limits()).map_err(MediaError::from)?,
+    };
+    let video = probe.video().ok_or(JobError::NoVideo)?;
+    let ladder = plan_ladder(
+        video.width.unwrap_or(0),
+        video.height.unwrap_or(0),
+        &settings.ladder,
+    );
+    let scratch = services
+        .blobs
+        .scratch_dir(&format!("job-{sha256}"))
+        .map_err(MediaError::from)?;
+    let encode = EncodeSettings {
+        audio_kbps: settings.audio_kbps,
+        keyframe_secs: settings.keyframe_secs,
+        x264_preset: settings.x264_preset.clone(),
+        threads: settings.threads,
+        thumbnail_width: settings.thumbnail_width,
+    };
+    let mut files = transcode::transcode(&source, &ladder, &encode, &scratch, progress)?;
+    let packaged = hls::package(&files, &scratch, settings.segment_secs)?;
+    files.extend(packaged);
+    let mut derived = Vec::with_capacity(files.len());
+    for file in &files {
+        let reader = std::fs::File::open(&file.path).map_err(MediaError::from)?;
+        let name = file.name.rsplit('/').next().unwrap_or(&file.name);
+        let (stored, _) = services.add_blob(reader, name)?;
+        derived.push((file.name.clone(), stored.sha256));
+    }
+    services.store.set_derived(sha256, &derived)?;
+    services.store.flush()?;
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(())
+}
+
+/// Starts `media.workers` threads that run queued jobs as they come.
+pub fn spawn_workers(services: Arc<Services>) -> std::io::Result<()> {
+    for n in 0..services.settings.media.workers {
+        let services = Arc::clone(&services);
+        std::thread::Builder::new()
+            .name(format!("media-worker-{n}"))
+            .spawn(move || loop {
+                match run_next(&services, &mut |_, _| {}) {
+                    Ok(Some(_)) => continue,
+                    Ok(None) => services.jobs_wakeup.wait(Duration::from_secs(5)),
+                    Err(e) => {
+                        tracing::error!(error = %e, "media queue unavailable");
+                        services.jobs_wakeup.wait(Duration::from_secs(5));
+                    }
+                }
+            })?;
+    }
+    Ok(())
+}

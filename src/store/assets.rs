@@ -1,0 +1,183 @@
+//! Media assets: tree `asset_probe` (sha256 → probe), tree `derived` (sha256 ‖ path → blob
+//! sha256: the renditions, thumbnail and HLS files made from a source), and tree `jobs`
+//! (sha256 → processing state).
+
+use super::{decode, encode, Store, StoreError};
+use crate::domain::digest::Sha256;
+use crate::domain::media::Probe;
+use serde::{Deserialize, Serialize};
+
+const PROBES: &str = "asset_probe";
+const DERIVED: &str = "derived";
+const JOBS: &str = "jobs";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobStatus {
+    Queued,
+    Processing,
+    Ready,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Job {
+    pub status: JobStatus,
+    pub percent: u8,
+    /// Tries started so far.
+    pub attempts: u32,
+    /// The last failure's reason.
+    pub error: Option<String>,
+}
+
+impl Job {
+    pub fn queued() -> Job {
+        Job {
+            status: JobStatus::Queued,
+            percent: 0,
+            attempts: 0,
+            error: None,
+        }
+    }
+}
+
+fn derived_key(source: &Sha256, path: &str) -> Vec<u8> {
+    let mut key = source.as_bytes().to_vec();
+    key.extend_from_slice(path.as_bytes());
+    key
+}
+
+impl Store {
+    pub fn probe(&self, sha256: &Sha256) -> Result<Option<Probe>, StoreError> {
+        self.tree(PROBES)?
+            .get(sha256.as_bytes())?
+            .map(|v| decode(PROBES, &v))
+            .transpose()
+    }
+
+    pub fn put_probe(&self, sha256: &Sha256, probe: &Probe) -> Result<(), StoreError> {
+        self.writable()?;
+        self.tree(PROBES)?
+            .insert(sha256.as_bytes(), encode(probe))?;
+        Ok(())
+    }
+
+    /// The blob made from `source` at `path` (e.g. `hls/master.m3u8`).
+    pub fn derived(&self, source: &Sha256, path: &str) -> Result<Option<Sha256>, StoreError> {
+        let Some(value) = self.tree(DERIVED)?.get(derived_key(source, path))? else {
+            return Ok(None);
+        };
+        let hex: String = decode(DERIVED, &value)?;
+        Sha256::parse_hex(&hex)
+            .map(Some)
+            .map_err(|e| StoreError::Corrupt {
+                tree: DERIVED,
+                reason: e.to_string(),
+            })
+    }
+
+    /// Every file made from `source`, as (path, blob), in path order.
+    pub fn derived_files(&self, source: &Sha256) -> Result<Vec<(String, String)>, StoreError> {
+        let mut files = Vec::new();
+        for entry in self.tree(DERIVED)?.scan_prefix(source.as_bytes()) {
+            let (key, value) = entry?;
+            let path = String::from_utf8_lossy(&key[32..]).into_owned();
+            files.push((path, decode(DERIVED, &value)?));
+        }
+        Ok(files)
+    }
+
+    /// Replaces everything made from `source` with `files` in one atomic batch.
+    pub fn set_derived(
+        &self,
+        source: &Sha256,
+        files: &[(String, Sha256)],
+    ) -> Result<(), StoreError> {
+        self.writable()?;
+        let tree = self.tree(DERIVED)?;
+        let mut batch = sled::Batch::default();
+        for old in tree.scan_prefix(source.as_bytes()).keys() {
+            batch.remove(old?);
+        }
+        for (path, blob) in files {
+            batch.insert(derived_key(source, path), encode(&blob.to_hex()));
+        }
+        tree.apply_batch(batch)?;
+        Ok(())
+    }
+
+    pub fn job(&self, sha256: &Sha256) -> Result<Option<Job>, StoreError> {
+        self.tree(JOBS)?
+            .get(sha256.as_bytes())?
+            .map(|v| decode(JOBS, &v))
+            .transpose()
+    }
+
+    pub fn put_job(&self, sha256: &Sha256, job: &Job) -> Result<(), StoreError> {
+        self.writable()?;
+        self.tree(JOBS)?.insert(sha256.as_bytes(), encode(job))?;
+        Ok(())
+    }
+
+    /// Moves one queued job to processing (counting the attempt) and returns it; None if none waits.
+    pub fn claim_job(&self) -> Result<Option<(Sha256, Job)>, StoreError> {
+        self.writable()?;
+        let tree = self.tree(JOBS)?;
+        for entry in tree.iter() {
+            let (key, value) = entry?;
+            let job: Job = decode(JOBS, &value)?;
+            if job.status != JobStatus::Queued {
+                continue;
+            }
+            let claimed = Job {
+                status: JobStatus::Processing,
+                percent: 0,
+                attempts: job.attempts + 1,
+                error: job.error,
+            };
+            // Another worker may have claimed it first; then look further.
+            if tree
+                .compare_and_swap(&key, Some(&value), Some(encode(&claimed)))?
+                .is_ok()
+            {
+                let bytes: [u8; 32] = key.as_ref().try_into().map_err(|_| StoreError::Corrupt {
+                    tree: JOBS,
+                    reason: "key is not a sha256".into(),
+                })?;
+                return Ok(Some((Sha256::from_bytes(bytes), claimed)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// After a restart nothing is processing: interrupted jobs go back to the queue.
+    pub fn requeue_interrupted_jobs(&self) -> Result<usize, StoreError> {
+        let tree = self.tree(JOBS)?;
+        let mut requeued = 0;
+        for entry in tree.iter() {
+            let (key, value) = entry?;
+            let job: Job = decode(JOBS, &value)?;
+            if job.status == JobStatus::Processing {
+                let again = Job {
+                    status: JobStatus::Queued,
+                    percent: 0,
+                    ..job
+                };
+                tree.insert(key, encode(&again))?;
+                requeued += 1;
+            }
+        }
+        Ok(requeued)
+    }
+
+    pub fn queued_jobs(&self) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for entry in self.tree(JOBS)?.iter() {
+            let (_, value) = entry?;
+            if decode::<Job>(JOBS, &value)?.status == JobStatus::Queued {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+}
