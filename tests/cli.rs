@@ -250,8 +250,16 @@ fn ingesting_the_sample_media_creates_each_course_and_repeating_it_changes_nothi
         .filter(|l| l.starts_with("  stored ") && l.contains(".mp4"))
         .count();
     let ready = text.lines().filter(|l| l.starts_with("  ready ")).count();
-    assert_eq!(ready, videos, "every video gets its renditions\n{}", describe(&first));
-    assert!(blobs.len() > stored, "renditions, thumbnails and HLS files are blobs too");
+    assert_eq!(
+        ready,
+        videos,
+        "every video gets its renditions\n{}",
+        describe(&first)
+    );
+    assert!(
+        blobs.len() > stored,
+        "renditions, thumbnails and HLS files are blobs too"
+    );
 
     let second = ingest();
     assert_success(&second);

@@ -95,8 +95,10 @@ pub enum Unplayable {
     Truncated { readable_ms: u64, duration_ms: u64 },
 }
 
-/// Media shorter than claimed by more than this is truncated (a last GOP may end early).
-const TRUNCATION_SLACK_MS: u64 = 1_000;
+/// Media that reads shorter than it claims by more than a frame or two (or 1%) is truncated.
+fn truncation_slack_ms(duration_ms: u64) -> u64 {
+    (duration_ms / 100).max(200)
+}
 
 /// Whether a probed file can play, with the first reason it cannot.
 pub fn check_playable(probe: &Probe, limits: &Limits) -> Result<(), Unplayable> {
@@ -123,7 +125,7 @@ pub fn check_playable(probe: &Probe, limits: &Limits) -> Result<(), Unplayable> 
             });
         }
     }
-    if probe.readable_ms + TRUNCATION_SLACK_MS < probe.duration_ms {
+    if probe.readable_ms + truncation_slack_ms(probe.duration_ms) < probe.duration_ms {
         return Err(Unplayable::Truncated {
             readable_ms: probe.readable_ms,
             duration_ms: probe.duration_ms,

@@ -36,6 +36,8 @@ const LIMITS: Limits = Limits {
 fn each_kind_of_unplayable_file_has_its_reason() {
     let ok = probe(vec![stream(StreamKind::Video, 1280, 720)], 10_000, 10_000);
     assert_eq!(check_playable(&ok, &LIMITS), Ok(()));
+    let last_frame_short = probe(vec![stream(StreamKind::Video, 640, 360)], 10_000, 9_850);
+    assert_eq!(check_playable(&last_frame_short, &LIMITS), Ok(()));
     let mut undecodable = stream(StreamKind::Video, 1280, 720);
     undecodable.decodable = false;
     let cases = [

@@ -16,10 +16,13 @@ use bytes::Bytes;
 use std::rc::Rc;
 use std::sync::Arc;
 
+/// A blob's own address never changes what it names.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// A derived file's path (`/media/{source}/240p.mp4`) names whatever the current ladder made,
+/// so caches keep it a day and then revalidate by its ETag (the blob's hash).
+const DERIVED: &str = "public, max-age=86400";
 
-/// Runs on the worker thread: the representation is cached with its open file, and the body's
-/// reads never wait for the disk.
+/// `GET|HEAD /media/{sha256}`.
 pub async fn get_media(
     req: HttpRequest,
     path: web::Path<String>,
@@ -27,8 +30,37 @@ pub async fn get_media(
     metrics: web::Data<Metrics>,
 ) -> Result<HttpResponse, ApiError> {
     let sha256 = Sha256::parse_hex(&path)?;
+    serve_blob(&req, &services, &metrics, sha256, IMMUTABLE).await
+}
+
+/// `GET|HEAD /media/{source}/{path}`: a rendition, the thumbnail or an HLS file made from a
+/// source. The path is only a key in the store; it never reaches the file system.
+pub async fn get_derived(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    services: web::Data<Services>,
+    metrics: web::Data<Metrics>,
+) -> Result<HttpResponse, ApiError> {
+    let (source, file) = path.into_inner();
+    let source = Sha256::parse_hex(&source)?;
+    let store = services.clone();
+    let key = file.clone();
+    let blob = web::block(move || store.store.derived(&source, &key)).await??;
+    let blob = blob.ok_or_else(|| ApiError::not_found(format!("{source} has no {file:?}")))?;
+    serve_blob(&req, &services, &metrics, blob, DERIVED).await
+}
+
+/// Runs on the worker thread: the representation is cached with its open file, and the body's
+/// reads never wait for the disk.
+async fn serve_blob(
+    req: &HttpRequest,
+    services: &Services,
+    metrics: &Metrics,
+    sha256: Sha256,
+    cache_control: &'static str,
+) -> Result<HttpResponse, ApiError> {
     let not_found = || ApiError::not_found(format!("no blob {sha256}"));
-    let rep = match media_cache::lookup(&services, &sha256) {
+    let rep = match media_cache::lookup(services, &sha256) {
         Ok(found) => found.ok_or_else(not_found)?,
         Err(LookupError::Store(e)) => return Err(e.into()),
         Err(e @ LookupError::Missing(_)) => {
@@ -41,7 +73,7 @@ pub async fn get_media(
         actix_web::http::Method::HEAD => Method::Head,
         _ => Method::Other,
     };
-    let values = HeaderValues::of(&req);
+    let values = HeaderValues::of(req);
     let size = rep.meta.size;
     let decision = decide(method, &values.conditions(), &rep.validators, size);
 
@@ -49,7 +81,10 @@ pub async fn get_media(
     response
         .insert_header((header::ETAG, rep.etag.clone()))
         .insert_header((header::LAST_MODIFIED, rep.last_modified.clone()))
-        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE)));
+        .insert_header((
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(cache_control),
+        ));
     let segments = match decision {
         Decision::NotModified => return Ok(response.status(StatusCode::NOT_MODIFIED).finish()),
         Decision::PreconditionFailed => {

@@ -1,6 +1,7 @@
 //! actix-web: the app factory, the listener settings that protect against slow links, and the
 //! middleware every request passes (metrics, the free-space floor for writes).
 
+mod assets;
 mod error;
 mod file_body;
 mod health;
@@ -56,6 +57,13 @@ pub fn start(
                     .route(web::head().to(media::get_media))
                     .default_service(web::to(method_not_allowed)),
             )
+            .service(
+                resource("/media/{sha256}/{path:.+}")
+                    .route(web::get().to(media::get_derived))
+                    .route(web::head().to(media::get_derived))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(resource("/api/v1/assets/{sha256}").route(web::get().to(assets::get_asset)))
             .default_service(web::to(not_found))
     })
     .keep_alive(KeepAlive::Timeout(Duration::from_secs(
