@@ -148,7 +148,7 @@ async fn serve_blob(
     let body = file_body::body(
         Arc::clone(&rep.file),
         segments,
-        pace(&req),
+        pace(req),
         metrics.bytes_served.clone(),
     )
     .await
