@@ -119,5 +119,8 @@ impl IngestObserver for Console {
             f.size,
             &f.sha256[..12]
         );
+        if let Some(probe) = &f.probe {
+            println!("            {probe}");
+        }
     }
 }

@@ -74,6 +74,8 @@ pub struct FileOutcome {
     pub new: bool,
     /// True when this ingest queued renditions for it.
     pub queued: bool,
+    /// What the probe found, for audio and video.
+    pub probe: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -184,6 +186,7 @@ pub fn ingest_course(
                 size: stored.size,
                 new: stored.new,
                 queued,
+                probe: probes.get(file).map(Probe::summary),
             };
             observer.stored(&outcome);
             blobs

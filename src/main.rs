@@ -40,8 +40,21 @@ enum Command {
         #[command(subcommand)]
         command: BlobCommand,
     },
+    /// Work with lesson media.
+    Media {
+        #[command(subcommand)]
+        command: MediaCommand,
+    },
     /// Print the effective settings after every layer is applied.
     Config,
+}
+
+#[derive(Subcommand)]
+enum MediaCommand {
+    /// Probe a video or audio file, store it, and make its renditions, thumbnail and HLS now.
+    Add { file: PathBuf },
+    /// Run every queued media job, then stop.
+    Process,
 }
 
 #[derive(Subcommand)]
@@ -102,6 +115,7 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             println!("{}", stored.sha256);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Media { command } => media(&services, command),
         Command::Config => Ok(ExitCode::SUCCESS),
     }
 }
@@ -157,6 +171,36 @@ fn ingest(services: &Services, dir: &std::path::Path) -> anyhow::Result<ExitCode
     }
     let (_, failed_jobs) = console.process_queue(services)?;
     Ok(if failed + failed_jobs == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn media(services: &Services, command: MediaCommand) -> anyhow::Result<ExitCode> {
+    let mut console = console::Console::new();
+    if let MediaCommand::Add { file } = command {
+        let probe = match yuanjiao::media::jobs::admit(&file, &services.settings.media_limits()) {
+            Ok(probe) => probe,
+            Err(reason) => {
+                eprintln!("{}: cannot play: {reason}", file.display());
+                return Ok(ExitCode::FAILURE);
+            }
+        };
+        println!("{}: {}", file.display(), probe.summary());
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let reader = std::fs::File::open(&file)
+            .with_context(|| format!("cannot open {}", file.display()))?;
+        let (stored, _) = services.add_blob(reader, &name)?;
+        yuanjiao::media::jobs::register(services, &stored.sha256, &probe)?;
+        services.store.flush()?;
+        println!("{}", stored.sha256);
+    }
+    let (_, failed) = console.process_queue(services)?;
+    Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

@@ -64,6 +64,33 @@ impl Probe {
     }
 }
 
+impl Probe {
+    /// One line for people: "15.0 s · h264 640x360 25 fps · aac 1 ch 48000 Hz [zho]".
+    pub fn summary(&self) -> String {
+        let mut parts = vec![format!("{:.1} s", self.duration_ms as f64 / 1000.0)];
+        for s in &self.streams {
+            let mut part = s.codec.clone();
+            if let (Some(w), Some(h)) = (s.width, s.height) {
+                part.push_str(&format!(" {w}x{h}"));
+            }
+            if let Some(fps) = s.frame_rate {
+                part.push_str(&format!(" {fps} fps"));
+            }
+            if let (Some(ch), Some(rate)) = (s.channels, s.sample_rate) {
+                part.push_str(&format!(" {ch} ch {rate} Hz"));
+            }
+            if let Some(lang) = &s.language {
+                part.push_str(&format!(" [{lang}]"));
+            }
+            if !s.decodable {
+                part.push_str(" (does not decode)");
+            }
+            parts.push(part);
+        }
+        parts.join(" · ")
+    }
+}
+
 /// What the server agrees to process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -153,9 +180,20 @@ pub struct PlannedRendition {
 }
 
 /// The rungs no taller than the source (renditions never upscale), sized to keep its shape,
-/// with even dimensions as 4:2:0 video needs.
+/// with even dimensions as 4:2:0 video needs. A source smaller than every rung still gets one
+/// rendition, at its own size and the lowest rung's rate, so every lesson has an HLS video.
 pub fn plan_ladder(source_width: u32, source_height: u32, rungs: &[Rung]) -> Vec<PlannedRendition> {
     let even = |x: u64| (x.max(2).div_ceil(2) * 2) as u32;
+    let lowest = rungs.iter().min_by_key(|r| r.height);
+    if let Some(lowest) = lowest.filter(|r| r.height > source_height && source_height >= 2) {
+        let height = source_height - source_height % 2;
+        return vec![PlannedRendition {
+            name: format!("{height}p"),
+            width: source_width - source_width % 2,
+            height,
+            video_kbps: lowest.video_kbps,
+        }];
+    }
     rungs
         .iter()
         .filter(|r| r.height <= source_height && source_height > 0)

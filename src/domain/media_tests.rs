@@ -134,7 +134,14 @@ fn the_ladder_never_upscales_and_keeps_the_shape() {
     let from_288p = plan_ladder(512, 288, &rungs());
     assert_eq!(from_288p.len(), 1, "360p would upscale");
     assert_eq!((from_288p[0].width, from_288p[0].height), (426, 240));
-    assert!(plan_ladder(320, 180, &rungs()).is_empty());
+    let tiny = plan_ladder(320, 180, &rungs());
+    assert_eq!(
+        tiny.iter()
+            .map(|r| (r.name.as_str(), r.width, r.height, r.video_kbps))
+            .collect::<Vec<_>>(),
+        vec![("180p", 320, 180, 300)],
+        "a source below every rung keeps its own size"
+    );
     let portrait = plan_ladder(720, 1280, &rungs());
     assert_eq!((portrait[0].width, portrait[0].height), (136, 240));
     for r in plan_ladder(1279, 719, &rungs()) {
@@ -184,4 +191,22 @@ fn segments_and_bandwidth_come_from_the_media_playlist() {
         (400_000, 333_333)
     );
     assert_eq!(bandwidth(&[]), (0, 0));
+}
+
+#[test]
+fn the_summary_names_every_stream() {
+    let mut audio = stream(StreamKind::Audio, 0, 0);
+    audio.codec = "aac".into();
+    (audio.width, audio.height, audio.frame_rate) = (None, None, None);
+    (audio.channels, audio.sample_rate, audio.language) =
+        (Some(1), Some(48000), Some("zho".into()));
+    let p = probe(
+        vec![stream(StreamKind::Video, 640, 360), audio],
+        15_000,
+        15_000,
+    );
+    assert_eq!(
+        p.summary(),
+        "15.0 s · h264 640x360 25 fps · aac 1 ch 48000 Hz [zho]"
+    );
 }
