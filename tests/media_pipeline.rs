@@ -404,3 +404,41 @@ async fn hls_plays_over_http_in_a_real_client_without_errors() {
         "ffmpeg: {errors}"
     );
 }
+
+#[tokio::test]
+async fn a_stored_file_found_unplayable_while_processing_is_422_with_its_reason() {
+    let app = TestApp::spawn().await;
+    let good = std::fs::read(fixture("av.mp4")).unwrap();
+    let (stored, _) = app
+        .services
+        .add_blob(&good[..good.len() / 2], "cut.mp4")
+        .unwrap();
+    app.services
+        .store
+        .put_job(&stored.sha256, &yuanjiao::store::Job::queued())
+        .unwrap();
+    let (_, job) = jobs::run_next(&app.services, &mut |_, _| {})
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (job.status, job.attempts, job.unplayable),
+        (JobStatus::Failed, 1, true),
+        "no retries for a file that cannot play"
+    );
+    let resp = app
+        .get(&format!("/api/v1/assets/{}", stored.sha256), &[])
+        .await;
+    assert_eq!(resp.status(), 422);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["code"], "unplayable");
+    assert!(
+        body["message"].as_str().unwrap().contains("truncated"),
+        "{body}"
+    );
+    assert!(app
+        .services
+        .store
+        .derived_files(&stored.sha256)
+        .unwrap()
+        .is_empty());
+}

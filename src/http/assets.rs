@@ -45,6 +45,9 @@ pub async fn get_asset(
     let Some((meta, probe, processing, derived)) = found else {
         return Err(ApiError::not_found(format!("no asset {sha256}")));
     };
+    if let Some(job) = processing.as_ref().filter(|j| j.unplayable) {
+        return Err(ApiError::unplayable(job.error.clone().unwrap_or_default()));
+    }
     let BlobMeta {
         size,
         mime,

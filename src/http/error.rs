@@ -34,6 +34,11 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "not-found", message)
     }
 
+    /// A media file that was understood but cannot be played, with the reason.
+    pub fn unplayable(reason: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "unplayable", reason)
+    }
+
     /// The response, on a builder the caller may have given extra headers.
     pub fn respond(&self, mut builder: HttpResponseBuilder) -> HttpResponse {
         builder.status(self.status).json(ErrorBody {

@@ -126,6 +126,7 @@ pub fn run_next(
                 },
                 percent: 0,
                 error: Some(e.to_string()),
+                unplayable: e.is_permanent(),
                 ..job
             }
         }

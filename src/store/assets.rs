@@ -28,6 +28,9 @@ pub struct Job {
     pub attempts: u32,
     /// The last failure's reason.
     pub error: Option<String>,
+    /// Set when processing found the source cannot play: retrying will not help.
+    #[serde(default)]
+    pub unplayable: bool,
 }
 
 impl Job {
@@ -37,6 +40,7 @@ impl Job {
             percent: 0,
             attempts: 0,
             error: None,
+            unplayable: false,
         }
     }
 }
@@ -134,6 +138,7 @@ impl Store {
                 percent: 0,
                 attempts: job.attempts + 1,
                 error: job.error,
+                unplayable: false,
             };
             // Another worker may have claimed it first; then look further.
             if tree
