@@ -527,3 +527,44 @@ fn serve_prints_its_address_and_answers_healthz() {
     let status = response.split_whitespace().nth(1);
     assert_eq!(status, Some("200"), "{response}");
 }
+
+#[test]
+fn on_a_terminal_media_add_draws_a_progress_bar_and_elsewhere_prints_plain_lines() {
+    let sb = Sandbox::new();
+    let fixture = Path::new(MANIFEST_DIR).join("tests/fixtures/lesson-720p.mp4");
+    let plain = run(&mut sb.yj(&["media", "add", fixture.to_str().unwrap()]));
+    assert_success(&plain);
+    let text = stdout(&plain);
+    assert!(
+        text.contains("  processing lesson-720p.mp4"),
+        "{}",
+        describe(&plain)
+    );
+    assert!(
+        !text.contains('\u{1b}'),
+        "no terminal codes when not on a terminal"
+    );
+
+    // `script` runs the command on a pseudo-terminal, as a person at a console would.
+    let fresh = Sandbox::new();
+    let command = format!("{BIN} media add {}", fixture.display());
+    let template = fresh.yj(&[]);
+    let env: Vec<_> = template
+        .get_envs()
+        .filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned())))
+        .collect();
+    let on_tty = run(Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_clear()
+        .envs(env)
+        .env("TERM", "xterm")
+        .current_dir(fresh.path())
+        .stdin(Stdio::null()));
+    assert_success(&on_tty);
+    let drawn = stdout(&on_tty);
+    assert!(
+        drawn.contains('\u{1b}') && drawn.contains("processing lesson-720p.mp4"),
+        "{drawn:?}"
+    );
+    assert!(drawn.contains("%"), "the bar shows a percentage: {drawn:?}");
+}
