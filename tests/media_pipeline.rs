@@ -442,3 +442,44 @@ async fn a_stored_file_found_unplayable_while_processing_is_422_with_its_reason(
         .unwrap()
         .is_empty());
 }
+
+#[tokio::test]
+async fn a_job_that_keeps_failing_is_retried_up_to_the_limit_then_failed_with_its_reason() {
+    let app = TestApp::spawn_with(|s| s.media.max_attempts = 3).await;
+    let path = fixture("av.mp4");
+    let probe = jobs::admit(&path, &LIMITS).unwrap();
+    let (stored, _) = app
+        .services
+        .add_blob(std::fs::File::open(&path).unwrap(), "av.mp4")
+        .unwrap();
+    jobs::register(&app.services, &stored.sha256, &probe).unwrap();
+    // The source vanishes from the disk: a fault of the machine, not of the file.
+    std::fs::remove_file(app.services.blobs.path(&stored.sha256)).unwrap();
+    let mut statuses = Vec::new();
+    while let Some((_, job)) = jobs::run_next(&app.services, &mut |_, _| {}).unwrap() {
+        statuses.push((job.status, job.attempts));
+        assert!(job.error.is_some() && !job.unplayable);
+    }
+    assert_eq!(
+        statuses,
+        [
+            (JobStatus::Queued, 1),
+            (JobStatus::Queued, 2),
+            (JobStatus::Failed, 3)
+        ]
+    );
+    let asset: serde_json::Value = app
+        .get(&format!("/api/v1/assets/{}", stored.sha256), &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(asset["processing"]["status"], "failed");
+    assert!(
+        asset["processing"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("FFmpeg"),
+        "{asset}"
+    );
+}
