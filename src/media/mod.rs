@@ -17,6 +17,7 @@ pub fn init() {
     });
 }
 
+mod audio;
 pub mod hls;
 pub mod jobs;
 pub mod thumbnail;

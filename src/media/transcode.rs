@@ -4,14 +4,12 @@
 
 use super::MediaError;
 use crate::domain::media::PlannedRendition;
-use ffmpeg_next::format::{sample::Type as SampleType, Pixel, Sample};
-use ffmpeg_next::software::{resampling, scaling};
-use ffmpeg_next::{
-    codec, encoder, format, frame, media, ChannelLayout, Dictionary, Packet, Rational,
-};
+use ffmpeg_next::format::Pixel;
+use ffmpeg_next::software::scaling;
+use ffmpeg_next::{codec, encoder, format, frame, media, Dictionary, Packet, Rational};
 use std::path::{Path, PathBuf};
 
-const AUDIO_RATE: u32 = 48_000;
+use super::audio::{drain_audio, AudioTrack, AUDIO_RATE};
 
 #[derive(Debug, Clone)]
 pub struct EncodeSettings {
@@ -33,13 +31,13 @@ pub struct Written {
 }
 
 /// One output file and which of its streams carries which encoder's packets.
-struct Output {
+pub(super) struct Output {
     written: Written,
-    ctx: format::context::Output,
+    pub(super) ctx: format::context::Output,
     /// Output stream index of the video, if any.
     video: Option<usize>,
-    /// Output stream index per audio track (same order as `Pipeline::audio`).
-    audio: Vec<usize>,
+    /// Output stream index per audio track (same order as the tracks).
+    pub(super) audio: Vec<usize>,
 }
 
 struct VideoRung {
@@ -48,16 +46,6 @@ struct VideoRung {
     output: usize,
     width: u32,
     height: u32,
-}
-
-struct AudioTrack {
-    source_index: usize,
-    decoder: ffmpeg_next::decoder::Audio,
-    resampler: resampling::Context,
-    encoder: encoder::Audio,
-    /// Resampled samples waiting for a full encoder frame, one Vec per channel.
-    fifo: Vec<Vec<f32>>,
-    next_pts: i64,
 }
 
 /// x264 settings. Slice threads, not frame threads: with frame threads x264's output varies
@@ -138,48 +126,7 @@ pub fn transcode(
     let mut audio = Vec::new();
     let mut languages = Vec::new();
     for (index, params, language) in audio_streams {
-        let decoder = codec::context::Context::from_parameters(params)?
-            .decoder()
-            .audio()?;
-        let channels = decoder.channels().clamp(1, 2);
-        let out_layout = if channels == 1 {
-            ChannelLayout::MONO
-        } else {
-            ChannelLayout::STEREO
-        };
-        let in_layout = if decoder.channel_layout().is_empty() {
-            ChannelLayout::default(i32::from(decoder.channels()))
-        } else {
-            decoder.channel_layout()
-        };
-        let resampler = resampling::Context::get(
-            decoder.format(),
-            in_layout,
-            decoder.rate(),
-            Sample::F32(SampleType::Planar),
-            out_layout,
-            AUDIO_RATE,
-        )?;
-        let aac = encoder::find(codec::Id::AAC).ok_or(MediaError::MissingEncoder("aac"))?;
-        let mut enc = codec::context::Context::new_with_codec(aac)
-            .encoder()
-            .audio()?;
-        enc.set_rate(AUDIO_RATE as i32);
-        enc.set_channel_layout(out_layout);
-        enc.set_channels(i32::from(channels));
-        enc.set_format(Sample::F32(SampleType::Planar));
-        enc.set_bit_rate(settings.audio_kbps as usize * 1000);
-        enc.set_time_base(Rational(1, AUDIO_RATE as i32));
-        enc.set_flags(codec::Flags::GLOBAL_HEADER);
-        let encoder = enc.open_as(aac)?;
-        audio.push(AudioTrack {
-            source_index: index,
-            decoder,
-            resampler,
-            encoder,
-            fifo: vec![Vec::new(); usize::from(channels)],
-            next_pts: 0,
-        });
+        audio.push(AudioTrack::open(index, params, settings.audio_kbps)?);
         languages.push(language.filter(|l| l != "und"));
     }
 
@@ -246,7 +193,14 @@ pub fn transcode(
         }
         let frame_ticks = i64::from(time_base.denominator()) * i64::from(fps.denominator())
             / (i64::from(time_base.numerator()) * i64::from(fps.numerator())).max(1);
-        video = Some((index, time_base, decoder, frame_ticks.max(1)));
+        video = Some(VideoPath {
+            index,
+            time_base,
+            decoder,
+            frame_ticks: frame_ticks.max(1),
+            rungs: std::mem::take(&mut rungs),
+            decoded: frame::Video::empty(),
+        });
     }
     if !audio.is_empty() {
         outputs.push(open_output(dir, "audio.m4a", None, true)?);
@@ -254,7 +208,7 @@ pub fn transcode(
     for out in outputs.iter_mut().filter(|o| o.written.has_audio) {
         for (track, language) in audio.iter().zip(&languages) {
             let mut stream = out.ctx.add_stream(encoder::find(codec::Id::AAC))?;
-            stream.set_parameters(&track.encoder);
+            stream.set_parameters(track.encoder());
             stream.set_time_base(Rational(1, AUDIO_RATE as i32));
             stream.set_metadata(language_tag(language.as_deref()));
             out.audio.push(stream.index());
@@ -272,63 +226,33 @@ pub fn transcode(
 
     let mut thumbnail =
         super::thumbnail::Thumbnailer::new(dir, settings.thumbnail_width, duration_us);
-    let mut decoded = frame::Video::empty();
     let mut last_percent = 0;
     for (stream, packet) in input.packets() {
         let index = stream.index();
-        if let Some((video_index, time_base, decoder, frame_ticks)) = video.as_mut() {
-            if index == *video_index {
-                decoder.send_packet(&packet)?;
-                while decoder.receive_frame(&mut decoded).is_ok() {
-                    let pts = decoded.timestamp();
-                    decoded.set_pts(pts);
-                    thumbnail.offer(&decoded, *time_base)?;
-                    encode_video_frame(
-                        &mut rungs,
-                        &mut outputs,
-                        &out_time_bases,
-                        Some(&decoded),
-                        *time_base,
-                        *frame_ticks,
-                    )?;
-                    let done_us = pts.unwrap_or(0) * 1_000_000 * i64::from(time_base.numerator())
-                        / i64::from(time_base.denominator()).max(1);
-                    let percent = (done_us * 100 / duration_us).clamp(0, 99) as u8;
-                    if percent > last_percent {
-                        last_percent = percent;
-                        progress(percent);
-                    }
+        if let Some(video) = video.as_mut().filter(|v| v.index == index) {
+            video.decoder.send_packet(&packet)?;
+            if let Some(done_us) = video.drain(&mut outputs, &out_time_bases, &mut thumbnail)? {
+                let percent = (done_us * 100 / duration_us).clamp(0, 99) as u8;
+                if percent > last_percent {
+                    last_percent = percent;
+                    progress(percent);
                 }
-                continue;
             }
-        }
-        if let Some(t) = audio.iter().position(|a| a.source_index == index) {
+        } else if let Some(t) = audio.iter().position(|a| a.source_index == index) {
             audio[t].decoder.send_packet(&packet)?;
             drain_audio(&mut audio, t, &mut outputs, &out_time_bases, false)?;
         }
     }
-    if let Some((_, time_base, decoder, frame_ticks)) = video.as_mut() {
-        decoder.send_eof()?;
-        while decoder.receive_frame(&mut decoded).is_ok() {
-            let pts = decoded.timestamp();
-            decoded.set_pts(pts);
-            thumbnail.offer(&decoded, *time_base)?;
-            encode_video_frame(
-                &mut rungs,
-                &mut outputs,
-                &out_time_bases,
-                Some(&decoded),
-                *time_base,
-                *frame_ticks,
-            )?;
-        }
+    if let Some(video) = video.as_mut() {
+        video.decoder.send_eof()?;
+        video.drain(&mut outputs, &out_time_bases, &mut thumbnail)?;
         encode_video_frame(
-            &mut rungs,
+            &mut video.rungs,
             &mut outputs,
             &out_time_bases,
             None,
-            *time_base,
-            *frame_ticks,
+            video.time_base,
+            video.frame_ticks,
         )?;
     }
     for t in 0..audio.len() {
@@ -344,6 +268,49 @@ pub fn transcode(
     }
     progress(100);
     Ok(written)
+}
+
+/// The source's video: its decoder and the rungs its frames feed.
+struct VideoPath {
+    index: usize,
+    time_base: Rational,
+    decoder: ffmpeg_next::decoder::Video,
+    /// One frame's duration in `time_base` units.
+    frame_ticks: i64,
+    rungs: Vec<VideoRung>,
+    decoded: frame::Video,
+}
+
+impl VideoPath {
+    /// Encodes every frame the decoder has ready into every rung (and offers it for the
+    /// thumbnail); returns how far into the source the last one was, in microseconds.
+    fn drain(
+        &mut self,
+        outputs: &mut [Output],
+        out_time_bases: &[Vec<Rational>],
+        thumbnail: &mut super::thumbnail::Thumbnailer,
+    ) -> Result<Option<i64>, MediaError> {
+        let mut reached = None;
+        while self.decoder.receive_frame(&mut self.decoded).is_ok() {
+            let pts = self.decoded.timestamp();
+            self.decoded.set_pts(pts);
+            thumbnail.offer(&self.decoded, self.time_base)?;
+            encode_video_frame(
+                &mut self.rungs,
+                outputs,
+                out_time_bases,
+                Some(&self.decoded),
+                self.time_base,
+                self.frame_ticks,
+            )?;
+            let tb = self.time_base;
+            reached = Some(
+                pts.unwrap_or(0) * 1_000_000 * i64::from(tb.numerator())
+                    / i64::from(tb.denominator()).max(1),
+            );
+        }
+        Ok(reached)
+    }
 }
 
 /// Sends one decoded frame (or, with None, the end) to every rung and writes what comes out.
@@ -376,82 +343,6 @@ fn encode_video_frame(
             packet.set_stream(stream);
             packet.rescale_ts(time_base, out_time_bases[rung.output][stream]);
             packet.write_interleaved(&mut out.ctx)?;
-        }
-    }
-    Ok(())
-}
-
-/// Resamples what track `t` decoded into its FIFO, encodes whole AAC frames (and, at the end,
-/// the rest) and writes every packet into every output that carries audio.
-fn drain_audio(
-    audio: &mut [AudioTrack],
-    t: usize,
-    outputs: &mut [Output],
-    out_time_bases: &[Vec<Rational>],
-    at_end: bool,
-) -> Result<(), MediaError> {
-    let track = &mut audio[t];
-    let mut decoded = frame::Audio::empty();
-    while track.decoder.receive_frame(&mut decoded).is_ok() {
-        let mut resampled = frame::Audio::empty();
-        track.resampler.run(&decoded, &mut resampled)?;
-        push_samples(&mut track.fifo, &resampled);
-    }
-    if at_end {
-        let mut rest = frame::Audio::empty();
-        if track.resampler.flush(&mut rest).is_ok() && rest.samples() > 0 {
-            push_samples(&mut track.fifo, &rest);
-        }
-    }
-    let frame_size = (track.encoder.frame_size() as usize).max(1);
-    while track.fifo[0].len() >= frame_size || (at_end && !track.fifo[0].is_empty()) {
-        let n = track.fifo[0].len().min(frame_size);
-        let layout = if track.fifo.len() == 1 {
-            ChannelLayout::MONO
-        } else {
-            ChannelLayout::STEREO
-        };
-        let mut chunk = frame::Audio::new(Sample::F32(SampleType::Planar), n, layout);
-        chunk.set_rate(AUDIO_RATE);
-        for (ch, samples) in track.fifo.iter_mut().enumerate() {
-            chunk.plane_mut::<f32>(ch)[..n].copy_from_slice(&samples[..n]);
-            samples.drain(..n);
-        }
-        chunk.set_pts(Some(track.next_pts));
-        track.next_pts += n as i64;
-        track.encoder.send_frame(&chunk)?;
-        write_audio_packets(track, t, outputs, out_time_bases)?;
-    }
-    if at_end {
-        track.encoder.send_eof()?;
-        write_audio_packets(track, t, outputs, out_time_bases)?;
-    }
-    Ok(())
-}
-
-fn push_samples(fifo: &mut [Vec<f32>], frame: &frame::Audio) {
-    let n = frame.samples();
-    for (ch, samples) in fifo.iter_mut().enumerate() {
-        samples.extend_from_slice(&frame.plane::<f32>(ch)[..n]);
-    }
-}
-
-fn write_audio_packets(
-    track: &mut AudioTrack,
-    t: usize,
-    outputs: &mut [Output],
-    out_time_bases: &[Vec<Rational>],
-) -> Result<(), MediaError> {
-    let mut packet = Packet::empty();
-    while track.encoder.receive_packet(&mut packet).is_ok() {
-        for (o, out) in outputs.iter_mut().enumerate() {
-            let Some(&stream) = out.audio.get(t) else {
-                continue;
-            };
-            let mut copy = packet.clone();
-            copy.set_stream(stream);
-            copy.rescale_ts(Rational(1, AUDIO_RATE as i32), out_time_bases[o][stream]);
-            copy.write_interleaved(&mut out.ctx)?;
         }
     }
     Ok(())
