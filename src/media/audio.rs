@@ -89,7 +89,17 @@ pub fn drain_audio(
     let track = &mut audio[t];
     let mut decoded = frame::Audio::empty();
     while track.decoder.receive_frame(&mut decoded).is_ok() {
-        let mut resampled = frame::Audio::empty();
+        // Room for every sample this input makes at the new rate: given a frame sized like the
+        // input, the resampler would keep the surplus (9% from 44.1 kHz) and lose it at the end.
+        let rate = u64::from(decoded.rate().max(1));
+        let room = decoded.samples() as u64 * u64::from(AUDIO_RATE) / rate + 256;
+        let layout = if track.fifo.len() == 1 {
+            ChannelLayout::MONO
+        } else {
+            ChannelLayout::STEREO
+        };
+        let mut resampled =
+            frame::Audio::new(Sample::F32(SampleType::Planar), room as usize, layout);
         track.resampler.run(&decoded, &mut resampled)?;
         push_samples(&mut track.fifo, &resampled);
     }
