@@ -30,3 +30,4 @@ lint:
 
 bench:
 	scripts/bench-delivery
+	scripts/bench-media
