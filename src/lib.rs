@@ -17,5 +17,6 @@ pub mod domain;
 pub mod http;
 pub mod ingest;
 pub mod media;
+pub mod people;
 pub mod services;
 pub mod store;

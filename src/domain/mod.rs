@@ -5,5 +5,6 @@ pub mod catalog;
 pub mod digest;
 pub mod lang;
 pub mod media;
+pub mod org;
 pub mod range;
 pub mod representation;

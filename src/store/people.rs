@@ -1,0 +1,156 @@
+//! People: tree `orgs` (id → organisation), `members` (id → member with PIN hash and sign-in
+//! failures), `terminals` (id → station), `tokens` (sha-256 of the token → whose it is) and
+//! `audit` (sequence, big-endian → who changed what, when).
+
+use super::{decode, encode, Store, StoreError};
+use crate::domain::lang::Lang;
+use crate::domain::org::{Member, Org, OrgTree, Principal};
+use serde::{Deserialize, Serialize};
+
+const ORGS: &str = "orgs";
+const MEMBERS: &str = "members";
+const TERMINALS: &str = "terminals";
+const TOKENS: &str = "tokens";
+const AUDIT: &str = "audit";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberRecord {
+    pub member: Member,
+    /// Argon2id PHC string of the PIN.
+    pub pin_hash: String,
+    pub failed_sign_ins: u32,
+    pub locked_until_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Terminal {
+    pub id: String,
+    pub name: String,
+    pub org: String,
+    pub languages: Vec<Lang>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRecord {
+    pub principal: Principal,
+    pub created_ms: u64,
+    pub expires_ms: Option<u64>,
+    pub revoked: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub at_ms: u64,
+    /// Who acted, e.g. `admin`, `manager:xz-nq`, `cli`.
+    pub actor: String,
+    /// What they did, e.g. `org.create`, `member.update`, `token.issue`.
+    pub action: String,
+    pub subject: String,
+    /// The record before and after, or other particulars.
+    pub detail: serde_json::Value,
+}
+
+impl Store {
+    fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        tree: &'static str,
+        key: &[u8],
+    ) -> Result<Option<T>, StoreError> {
+        self.tree(tree)?
+            .get(key)?
+            .map(|v| decode(tree, &v))
+            .transpose()
+    }
+
+    fn put_json<T: Serialize>(
+        &self,
+        tree: &'static str,
+        key: &[u8],
+        value: &T,
+    ) -> Result<(), StoreError> {
+        self.writable()?;
+        self.tree(tree)?.insert(key, encode(value))?;
+        Ok(())
+    }
+
+    pub fn org(&self, id: &str) -> Result<Option<Org>, StoreError> {
+        self.get_json(ORGS, id.as_bytes())
+    }
+
+    pub fn put_org(&self, org: &Org) -> Result<(), StoreError> {
+        self.put_json(ORGS, org.id.as_bytes(), org)
+    }
+
+    pub fn orgs(&self) -> Result<Vec<Org>, StoreError> {
+        self.tree(ORGS)?
+            .iter()
+            .values()
+            .map(|v| decode(ORGS, &v?))
+            .collect()
+    }
+
+    /// The parent links of every organisation, for permission checks.
+    pub fn org_tree(&self) -> Result<OrgTree, StoreError> {
+        Ok(OrgTree::new(
+            self.orgs()?.into_iter().map(|o| (o.id, o.parent)),
+        ))
+    }
+
+    pub fn member(&self, id: &str) -> Result<Option<MemberRecord>, StoreError> {
+        self.get_json(MEMBERS, id.as_bytes())
+    }
+
+    pub fn put_member(&self, record: &MemberRecord) -> Result<(), StoreError> {
+        self.put_json(MEMBERS, record.member.id.as_bytes(), record)
+    }
+
+    pub fn members(&self) -> Result<Vec<MemberRecord>, StoreError> {
+        self.tree(MEMBERS)?
+            .iter()
+            .values()
+            .map(|v| decode(MEMBERS, &v?))
+            .collect()
+    }
+
+    pub fn terminal(&self, id: &str) -> Result<Option<Terminal>, StoreError> {
+        self.get_json(TERMINALS, id.as_bytes())
+    }
+
+    pub fn put_terminal(&self, terminal: &Terminal) -> Result<(), StoreError> {
+        self.put_json(TERMINALS, terminal.id.as_bytes(), terminal)
+    }
+
+    pub fn token(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError> {
+        self.get_json(TOKENS, hash)
+    }
+
+    pub fn put_token(&self, hash: &[u8; 32], record: &TokenRecord) -> Result<(), StoreError> {
+        self.put_json(TOKENS, hash, record)
+    }
+
+    /// Appends to the audit log.
+    pub fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        self.writable()?;
+        let seq = self.db.generate_id()?;
+        self.tree(AUDIT)?.insert(seq.to_be_bytes(), encode(entry))?;
+        Ok(())
+    }
+
+    /// The audit log, oldest first, from position `after` (exclusive), at most `limit` entries.
+    pub fn audit_log(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, AuditEntry)>, StoreError> {
+        let start = after.saturating_add(1).to_be_bytes();
+        self.tree(AUDIT)?
+            .range(start..)
+            .take(limit)
+            .map(|entry| {
+                let (key, value) = entry?;
+                let seq = u64::from_be_bytes(key.as_ref().try_into().unwrap_or([0; 8]));
+                Ok((seq, decode(AUDIT, &value)?))
+            })
+            .collect()
+    }
+}
