@@ -278,9 +278,10 @@ fn ingesting_the_sample_media_creates_each_course_and_repeating_it_changes_nothi
             describe(&second)
         );
     }
+    // File lines are indented two spaces; the probe summary under a media file, further.
     let files = text
         .lines()
-        .filter(|l| l.starts_with("  "))
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
         .collect::<Vec<_>>();
     assert!(!files.is_empty());
     for line in files {

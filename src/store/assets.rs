@@ -53,10 +53,7 @@ fn derived_key(source: &Sha256, path: &str) -> Vec<u8> {
 
 impl Store {
     pub fn probe(&self, sha256: &Sha256) -> Result<Option<Probe>, StoreError> {
-        self.tree(PROBES)?
-            .get(sha256.as_bytes())?
-            .map(|v| decode(PROBES, &v))
-            .transpose()
+        self.get_json(PROBES, sha256.as_bytes())
     }
 
     pub fn put_probe(&self, sha256: &Sha256, probe: &Probe) -> Result<(), StoreError> {
@@ -111,16 +108,11 @@ impl Store {
     }
 
     pub fn job(&self, sha256: &Sha256) -> Result<Option<Job>, StoreError> {
-        self.tree(JOBS)?
-            .get(sha256.as_bytes())?
-            .map(|v| decode(JOBS, &v))
-            .transpose()
+        self.get_json(JOBS, sha256.as_bytes())
     }
 
     pub fn put_job(&self, sha256: &Sha256, job: &Job) -> Result<(), StoreError> {
-        self.writable()?;
-        self.tree(JOBS)?.insert(sha256.as_bytes(), encode(job))?;
-        Ok(())
+        self.put_json(JOBS, sha256.as_bytes(), job)
     }
 
     /// Moves one queued job to processing (counting the attempt) and returns it; None if none waits.

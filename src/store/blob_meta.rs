@@ -1,6 +1,6 @@
 //! Tree `blob_meta`: sha256 (32 raw bytes) → size, media type, original file name, created.
 
-use super::{decode, encode, Store, StoreError};
+use super::{encode, Store, StoreError};
 use crate::domain::digest::Sha256;
 use serde::{Deserialize, Serialize};
 
@@ -17,10 +17,7 @@ pub struct BlobMeta {
 
 impl Store {
     pub fn blob_meta(&self, sha256: &Sha256) -> Result<Option<BlobMeta>, StoreError> {
-        self.tree(TREE)?
-            .get(sha256.as_bytes())?
-            .map(|v| decode(TREE, &v))
-            .transpose()
+        self.get_json(TREE, sha256.as_bytes())
     }
 
     /// Records a blob's metadata unless it is already known; the first name and time stay.

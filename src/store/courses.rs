@@ -1,6 +1,6 @@
 //! Tree `courses`: course slug → the course as ingested, with each variant's blob.
 
-use super::{decode, encode, Store, StoreError};
+use super::{encode, Store, StoreError};
 use crate::domain::catalog::CourseManifest;
 use crate::domain::lang::Lang;
 use serde::{Deserialize, Serialize};
@@ -24,10 +24,7 @@ pub enum Upsert {
 
 impl Store {
     pub fn course(&self, slug: &str) -> Result<Option<CourseRecord>, StoreError> {
-        self.tree(TREE)?
-            .get(slug.as_bytes())?
-            .map(|v| decode(TREE, &v))
-            .transpose()
+        self.get_json(TREE, slug.as_bytes())
     }
 
     /// Writes the course unless the stored one is identical, so repeating an ingest writes nothing.

@@ -57,6 +57,28 @@ impl Store {
     fn writable(&self) -> Result<(), StoreError> {
         Ok(self.floor.check()?)
     }
+
+    fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        tree: &'static str,
+        key: &[u8],
+    ) -> Result<Option<T>, StoreError> {
+        self.tree(tree)?
+            .get(key)?
+            .map(|v| decode(tree, &v))
+            .transpose()
+    }
+
+    fn put_json<T: Serialize>(
+        &self,
+        tree: &'static str,
+        key: &[u8],
+        value: &T,
+    ) -> Result<(), StoreError> {
+        self.writable()?;
+        self.tree(tree)?.insert(key, encode(value))?;
+        Ok(())
+    }
 }
 
 fn encode<T: Serialize>(value: &T) -> Vec<u8> {

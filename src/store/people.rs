@@ -51,28 +51,6 @@ pub struct AuditEntry {
 }
 
 impl Store {
-    fn get_json<T: serde::de::DeserializeOwned>(
-        &self,
-        tree: &'static str,
-        key: &[u8],
-    ) -> Result<Option<T>, StoreError> {
-        self.tree(tree)?
-            .get(key)?
-            .map(|v| decode(tree, &v))
-            .transpose()
-    }
-
-    fn put_json<T: Serialize>(
-        &self,
-        tree: &'static str,
-        key: &[u8],
-        value: &T,
-    ) -> Result<(), StoreError> {
-        self.writable()?;
-        self.tree(tree)?.insert(key, encode(value))?;
-        Ok(())
-    }
-
     pub fn org(&self, id: &str) -> Result<Option<Org>, StoreError> {
         self.get_json(ORGS, id.as_bytes())
     }
