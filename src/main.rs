@@ -45,8 +45,26 @@ enum Command {
         #[command(subcommand)]
         command: MediaCommand,
     },
+    /// First set-up and administration.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
     /// Print the effective settings after every layer is applied.
     Config,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Issue a token and print it (it is shown only this once).
+    Token {
+        /// admin, editor, or manager (with --org).
+        #[arg(long)]
+        role: String,
+        /// The organisation a manager token manages.
+        #[arg(long)]
+        org: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -116,6 +134,28 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Media { command } => media(&services, command),
+        Command::Admin {
+            command: AdminCommand::Token { role, org },
+        } => {
+            use yuanjiao::domain::org::Principal;
+            let principal = match (role.as_str(), org) {
+                ("admin", None) => Principal::Admin,
+                ("editor", None) => Principal::Editor,
+                ("manager", Some(org)) => {
+                    anyhow::ensure!(
+                        services.store.org(&org)?.is_some(),
+                        "no organisation {org:?}"
+                    );
+                    Principal::Manager { org }
+                }
+                _ => anyhow::bail!("--role is admin, editor, or manager with --org ORG"),
+            };
+            println!(
+                "{}",
+                yuanjiao::people::issue_token(&services, principal, None, "cli")?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Config => Ok(ExitCode::SUCCESS),
     }
 }

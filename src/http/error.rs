@@ -108,6 +108,38 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<crate::people::PeopleOpError> for ApiError {
+    fn from(e: crate::people::PeopleOpError) -> Self {
+        use crate::people::PeopleOpError as E;
+        match e {
+            E::Invalid(_) => Self::new(StatusCode::BAD_REQUEST, "invalid", e.to_string()),
+            E::UnknownOrg(_) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown-organisation",
+                e.to_string(),
+            ),
+            E::Exists(_) => Self::new(StatusCode::CONFLICT, "exists", e.to_string()),
+            E::Hash(_) => Self::internal("cannot hash a PIN", &e),
+            E::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<crate::people::SignInError> for ApiError {
+    fn from(e: crate::people::SignInError) -> Self {
+        use crate::people::SignInError as E;
+        match e {
+            E::Refused => Self::new(StatusCode::UNAUTHORIZED, "sign-in-refused", e.to_string()),
+            E::Locked { .. } => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "sign-in-locked",
+                e.to_string(),
+            ),
+            E::Store(s) => s.into(),
+        }
+    }
+}
+
 impl From<actix_web::error::BlockingError> for ApiError {
     fn from(e: actix_web::error::BlockingError) -> Self {
         Self::internal("background task failed", &e)

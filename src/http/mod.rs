@@ -2,12 +2,14 @@
 //! middleware every request passes (metrics, the free-space floor for writes).
 
 mod assets;
+mod auth;
 mod error;
 mod file_body;
 mod health;
 mod media;
 mod media_cache;
 mod metrics;
+mod people;
 
 pub use error::ApiError;
 pub use metrics::Metrics;
@@ -64,6 +66,18 @@ pub fn start(
                     .default_service(web::to(method_not_allowed)),
             )
             .service(resource("/api/v1/assets/{sha256}").route(web::get().to(assets::get_asset)))
+            .service(
+                resource("/api/v1/orgs")
+                    .route(web::post().to(people::post_org))
+                    .route(web::get().to(people::get_orgs)),
+            )
+            .service(resource("/api/v1/orgs/{id}").route(web::get().to(people::get_org)))
+            .service(resource("/api/v1/members").route(web::post().to(people::post_member)))
+            .service(resource("/api/v1/members/{id}").route(web::get().to(people::get_member)))
+            .service(resource("/api/v1/terminals").route(web::post().to(people::post_terminal)))
+            .service(resource("/api/v1/tokens").route(web::post().to(people::post_token)))
+            .service(resource("/api/v1/session").route(web::post().to(people::post_session)))
+            .service(resource("/api/v1/audit").route(web::get().to(people::get_audit)))
             .default_service(web::to(not_found))
     })
     .keep_alive(KeepAlive::Timeout(Duration::from_secs(

@@ -1,0 +1,76 @@
+//! Who is calling: the bearer token, checked against the store, and the one place where the
+//! permission rules of `domain::org` are applied to a request.
+
+use super::error::ApiError;
+use crate::domain::org::{permits, Action, Principal};
+use crate::services::Services;
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{web, FromRequest, HttpRequest};
+use std::future::{ready, Ready};
+
+/// The authenticated caller of a request; a missing, unknown, revoked or expired token is 401.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Principal);
+
+fn unauthenticated(why: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", why)
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Ready<Result<Caller, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(caller(req))
+    }
+}
+
+fn caller(req: &HttpRequest) -> Result<Caller, ApiError> {
+    let services = req
+        .app_data::<web::Data<Services>>()
+        .ok_or_else(|| unauthenticated("no token store"))?;
+    let header = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| unauthenticated("send Authorization: Bearer <token>"))?;
+    let token = header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| unauthenticated("send Authorization: Bearer <token>"))?;
+    // One keyed read of the token's hash: nothing secret is compared byte by byte.
+    match crate::people::authenticate(services, token)? {
+        Some(principal) => Ok(Caller(principal)),
+        None => Err(unauthenticated("the token is unknown, revoked or expired")),
+    }
+}
+
+impl Caller {
+    /// 403 unless the rules allow this caller the action.
+    pub fn may(&self, services: &Services, action: &Action) -> Result<(), ApiError> {
+        let tree = services.store.org_tree()?;
+        if permits(&self.0, action, &tree) {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "this token does not allow that",
+            ))
+        }
+    }
+
+    /// How the audit log names this caller.
+    pub fn actor(&self) -> String {
+        match &self.0 {
+            Principal::Admin => "admin".into(),
+            Principal::Editor => "editor".into(),
+            Principal::Manager { org } => format!("manager:{org}"),
+            Principal::Terminal { station, .. } => format!("terminal:{station}"),
+            Principal::Member { member } => format!("member:{member}"),
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! `/api/v1/orgs`, `/members`, `/terminals`, `/tokens`, `/session` and `/audit`.
+//! Each handler authenticates, asks the rules, calls one use case, and answers.
+
+use super::auth::Caller;
+use super::error::ApiError;
+use crate::domain::lang::Lang;
+use crate::domain::org::{Action, Field, Member, Org, Post, Principal};
+use crate::people;
+use crate::services::Services;
+use crate::store::Terminal;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+
+type ServicesData = web::Data<Services>;
+
+pub async fn post_org(
+    caller: Caller,
+    services: ServicesData,
+    body: web::Json<Org>,
+) -> Result<HttpResponse, ApiError> {
+    let org = body.into_inner();
+    caller.may(
+        &services,
+        &Action::WriteOrg {
+            parent: org.parent.as_deref(),
+        },
+    )?;
+    let actor = caller.actor();
+    let created = org.clone();
+    web::block(move || people::create_org(&services, &org, &actor)).await??;
+    Ok(HttpResponse::Created().json(created))
+}
+
+pub async fn get_orgs(caller: Caller, services: ServicesData) -> Result<HttpResponse, ApiError> {
+    let tree = services.store.org_tree()?;
+    let visible: Vec<Org> = services
+        .store
+        .orgs()?
+        .into_iter()
+        .filter(|o| crate::domain::org::permits(&caller.0, &Action::ReadOrg(&o.id), &tree))
+        .collect();
+    Ok(HttpResponse::Ok().json(visible))
+}
+
+pub async fn get_org(
+    caller: Caller,
+    services: ServicesData,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.may(&services, &Action::ReadOrg(&id))?;
+    let org = services.store.org(&id)?;
+    let org = org.ok_or_else(|| ApiError::not_found(format!("no organisation {id:?}")))?;
+    Ok(HttpResponse::Ok().json(org))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewMember {
+    id: String,
+    name: String,
+    org: String,
+    #[serde(default)]
+    home_org: Option<String>,
+    posts: Vec<Post>,
+    field: Field,
+    joined: String,
+    #[serde(default)]
+    languages: Vec<Lang>,
+    pin: String,
+}
+
+pub async fn post_member(
+    caller: Caller,
+    services: ServicesData,
+    body: web::Json<NewMember>,
+) -> Result<HttpResponse, ApiError> {
+    let new = body.into_inner();
+    let member = Member {
+        id: new.id,
+        name: new.name,
+        org: new.org,
+        home_org: new.home_org,
+        posts: new.posts,
+        field: new.field,
+        joined: new.joined,
+        languages: new.languages,
+    };
+    caller.may(&services, &Action::WriteMember { org: &member.org })?;
+    if let Some(home) = &member.home_org {
+        caller.may(&services, &Action::WriteMember { org: home })?;
+    }
+    let actor = caller.actor();
+    let created = member.clone();
+    web::block(move || people::create_member(&services, &member, &new.pin, &actor)).await??;
+    Ok(HttpResponse::Created().json(created))
+}
+
+pub async fn get_member(
+    caller: Caller,
+    services: ServicesData,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let record = services.store.member(&id)?;
+    // Unknown members are 403 to those who could not see them anyway, so ids do not leak.
+    let Some(record) = record else {
+        caller.may(&services, &Action::ReadAudit)?;
+        return Err(ApiError::not_found(format!("no member {id:?}")));
+    };
+    caller.may(&services, &Action::ReadMember(&record.member))?;
+    Ok(HttpResponse::Ok().json(record.member))
+}
+
+pub async fn post_terminal(
+    caller: Caller,
+    services: ServicesData,
+    body: web::Json<Terminal>,
+) -> Result<HttpResponse, ApiError> {
+    let terminal = body.into_inner();
+    caller.may(&services, &Action::WriteTerminal { org: &terminal.org })?;
+    let actor = caller.actor();
+    let token = web::block(move || people::create_terminal(&services, &terminal, &actor)).await??;
+    Ok(HttpResponse::Created().json(serde_json::json!({ "token": token })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    role: String,
+    #[serde(default)]
+    org: Option<String>,
+    #[serde(default)]
+    expires: Option<String>,
+}
+
+pub async fn post_token(
+    caller: Caller,
+    services: ServicesData,
+    body: web::Json<NewToken>,
+) -> Result<HttpResponse, ApiError> {
+    let NewToken { role, org, expires } = body.into_inner();
+    let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid", m);
+    let principal = match (role.as_str(), org) {
+        ("editor", None) => Principal::Editor,
+        ("manager", Some(org)) => Principal::Manager { org },
+        ("editor", Some(_)) => return Err(bad("an editor token has no organisation".into())),
+        ("manager", None) => return Err(bad("a manager token names its organisation".into())),
+        (other, _) => {
+            return Err(bad(format!(
+                "role {other:?} is issued here only as editor or manager"
+            )))
+        }
+    };
+    let manager_of = match &principal {
+        Principal::Manager { org } => Some(org.as_str()),
+        _ => None,
+    };
+    caller.may(&services, &Action::IssueToken { manager_of })?;
+    if let Some(org) = manager_of {
+        if services.store.org(org)?.is_none() {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown-organisation",
+                format!("no organisation {org:?}"),
+            ));
+        }
+    }
+    let expires_ms = match expires {
+        None => None,
+        Some(text) => {
+            let at = humantime::parse_rfc3339(&text)
+                .map_err(|e| bad(format!("expires {text:?}: {e}")))?;
+            Some(
+                at.duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as u64),
+            )
+        }
+    };
+    let actor = caller.actor();
+    let token =
+        web::block(move || people::issue_token(&services, principal, expires_ms, &actor)).await??;
+    Ok(HttpResponse::Created().json(serde_json::json!({ "token": token })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignIn {
+    member: String,
+    pin: String,
+}
+
+pub async fn post_session(
+    services: ServicesData,
+    body: web::Json<SignIn>,
+) -> Result<HttpResponse, ApiError> {
+    let SignIn { member, pin } = body.into_inner();
+    match web::block(move || people::sign_in(&services, &member, &pin)).await? {
+        Ok(token) => Ok(HttpResponse::Created().json(serde_json::json!({ "token": token }))),
+        Err(people::SignInError::Locked { retry_after_secs }) => {
+            let error = ApiError::from(people::SignInError::Locked { retry_after_secs });
+            let mut builder = HttpResponse::build(error.status);
+            builder.insert_header(("retry-after", retry_after_secs.to_string()));
+            Ok(error.respond(builder))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AuditQuery {
+    #[serde(default)]
+    after: u64,
+    #[serde(default)]
+    limit: Option<usize>,
+}
+
+pub async fn get_audit(
+    caller: Caller,
+    services: ServicesData,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.may(&services, &Action::ReadAudit)?;
+    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    let entries = services.store.audit_log(query.after, limit)?;
+    let body: Vec<_> = entries
+        .into_iter()
+        .map(|(seq, e)| serde_json::json!({ "seq": seq, "entry": e }))
+        .collect();
+    Ok(HttpResponse::Ok().json(body))
+}
