@@ -18,5 +18,6 @@ pub mod http;
 pub mod ingest;
 pub mod media;
 pub mod people;
+pub mod people_import;
 pub mod services;
 pub mod store;

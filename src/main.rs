@@ -45,6 +45,21 @@ enum Command {
         #[command(subcommand)]
         command: MediaCommand,
     },
+    /// Organisations.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+    /// Members.
+    Member {
+        #[command(subcommand)]
+        command: MemberCommand,
+    },
+    /// Stations (terminals).
+    Terminal {
+        #[command(subcommand)]
+        command: TerminalCommand,
+    },
     /// First set-up and administration.
     Admin {
         #[command(subcommand)]
@@ -52,6 +67,47 @@ enum Command {
     },
     /// Print the effective settings after every layer is applied.
     Config,
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Create an organisation.
+    Add {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+        /// committee, general-branch or branch.
+        #[arg(long)]
+        kind: String,
+        /// The parent organisation; none for a top committee.
+        #[arg(long)]
+        parent: Option<String>,
+        #[arg(long)]
+        region: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum MemberCommand {
+    /// Import members from a CSV file (id,name,org,posts,field,joined,languages,pin,home_org).
+    Import { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum TerminalCommand {
+    /// Register a station and print its token (shown only this once).
+    Add {
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        org: String,
+        /// Languages, comma-separated, e.g. bo-Tibt,zh-Hans.
+        #[arg(long, value_delimiter = ',')]
+        languages: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -134,6 +190,79 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Media { command } => media(&services, command),
+        Command::Org {
+            command:
+                OrgCommand::Add {
+                    id,
+                    name,
+                    kind,
+                    parent,
+                    region,
+                },
+        } => {
+            let kind =
+                serde_json::from_value(serde_json::Value::String(kind.clone())).map_err(|_| {
+                    anyhow::anyhow!("--kind {kind:?} is committee, general-branch or branch")
+                })?;
+            let org = yuanjiao::domain::org::Org {
+                id,
+                name,
+                kind,
+                region,
+                parent,
+            };
+            yuanjiao::people::create_org(&services, &org, "cli")?;
+            println!("organisation {} created", org.id);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Member {
+            command: MemberCommand::Import { file },
+        } => {
+            let reader = std::fs::File::open(&file)
+                .with_context(|| format!("cannot open {}", file.display()))?;
+            let started = std::time::Instant::now();
+            let report = yuanjiao::people_import::import_members(&services, reader, "cli")?;
+            for (line, reason) in &report.errors {
+                eprintln!("{}:{line}: {reason}", file.display());
+            }
+            println!(
+                "{} members created, {} unchanged, {} rows refused, in {:.1} s",
+                report.created,
+                report.unchanged,
+                report.errors.len(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(if report.errors.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Terminal {
+            command:
+                TerminalCommand::Add {
+                    id,
+                    name,
+                    org,
+                    languages,
+                },
+        } => {
+            let languages = languages
+                .iter()
+                .map(|l| l.parse())
+                .collect::<Result<Vec<yuanjiao::domain::lang::Lang>, _>>()?;
+            let terminal = yuanjiao::store::Terminal {
+                id,
+                name,
+                org,
+                languages,
+            };
+            println!(
+                "{}",
+                yuanjiao::people::create_terminal(&services, &terminal, "cli")?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Admin {
             command: AdminCommand::Token { role, org },
         } => {

@@ -1,0 +1,194 @@
+//! Bulk import of members from CSV, as a county has tens of thousands. Every row is checked on
+//! its own and reported; a row already imported with the same data is skipped, so re-running an
+//! import changes nothing.
+//!
+//! Columns (a header row is required): `id,name,org,posts,field,joined,languages,pin,home_org`;
+//! `posts` and `languages` hold several values separated by `;`; `pin` and `home_org` may be
+//! empty (a member without a PIN cannot sign in until one is set).
+
+use crate::domain::lang::Lang;
+use crate::domain::org::{check_pin, Member, PeopleError, Post};
+use crate::people::{hash_pin, PeopleOpError};
+use crate::services::Services;
+use crate::store::{AuditEntry, MemberRecord, StoreError};
+use serde::Deserialize;
+use std::io::Read;
+
+#[derive(Debug, Deserialize)]
+struct Row {
+    id: String,
+    name: String,
+    org: String,
+    posts: String,
+    field: String,
+    joined: String,
+    #[serde(default)]
+    languages: String,
+    #[serde(default)]
+    pin: String,
+    #[serde(default)]
+    home_org: String,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ImportReport {
+    pub created: usize,
+    pub unchanged: usize,
+    /// (line number, reason) for every row not imported.
+    pub errors: Vec<(u64, String)>,
+}
+
+fn list<T: std::str::FromStr>(text: &str, what: &str) -> Result<Vec<T>, String> {
+    text.split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().map_err(|_| format!("unknown {what} {s:?}")))
+        .collect()
+}
+
+fn kebab<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T, String> {
+    serde_json::from_value(serde_json::Value::String(text.trim().to_string()))
+        .map_err(|_| format!("unknown {what} {:?}", text.trim()))
+}
+
+impl std::str::FromStr for Post {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        kebab(s, "post").map_err(|_| ())
+    }
+}
+
+fn member_of(row: &Row) -> Result<(Member, Option<String>), String> {
+    let member = Member {
+        id: row.id.trim().to_string(),
+        name: row.name.trim().to_string(),
+        org: row.org.trim().to_string(),
+        home_org: Some(row.home_org.trim().to_string()).filter(|h| !h.is_empty()),
+        posts: list::<Post>(&row.posts, "post")?,
+        field: kebab(&row.field, "field")?,
+        joined: row.joined.trim().to_string(),
+        languages: list::<Lang>(&row.languages, "language")?,
+    };
+    member.validate().map_err(|e: PeopleError| e.to_string())?;
+    let pin = Some(row.pin.trim().to_string()).filter(|p| !p.is_empty());
+    if let Some(pin) = &pin {
+        check_pin(pin).map_err(|e| e.to_string())?;
+    }
+    Ok((member, pin))
+}
+
+/// Reads every row, then hashes PINs on every core and stores what is new in one pass.
+pub fn import_members(
+    services: &Services,
+    csv_text: impl Read,
+    actor: &str,
+) -> Result<ImportReport, PeopleOpError> {
+    let orgs: std::collections::HashSet<String> =
+        services.store.orgs()?.into_iter().map(|o| o.id).collect();
+    let mut report = ImportReport::default();
+    let mut seen = std::collections::HashSet::new();
+    let mut new = Vec::new();
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(csv_text);
+    for (index, result) in reader.deserialize::<Row>().enumerate() {
+        let line = index as u64 + 2;
+        let row = match result {
+            Ok(row) => row,
+            Err(e) => {
+                report.errors.push((line, format!("malformed row: {e}")));
+                continue;
+            }
+        };
+        let (member, pin) = match member_of(&row) {
+            Ok(parsed) => parsed,
+            Err(reason) => {
+                report.errors.push((line, reason));
+                continue;
+            }
+        };
+        if let Some(unknown) = member.orgs().find(|o| !orgs.contains(*o)) {
+            report
+                .errors
+                .push((line, format!("no organisation {unknown:?}")));
+            continue;
+        }
+        if !seen.insert(member.id.clone()) {
+            report.errors.push((
+                line,
+                format!("member id {:?} appears twice in this file", member.id),
+            ));
+            continue;
+        }
+        match services.store.member(&member.id)? {
+            Some(existing) if existing.member == member => report.unchanged += 1,
+            Some(_) => report.errors.push((
+                line,
+                format!(
+                    "member {:?} exists with other data; change it through the API",
+                    member.id
+                ),
+            )),
+            None => new.push((member, pin)),
+        }
+    }
+    let records = hash_all(new)?;
+    let now_ms = services
+        .clock
+        .now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    for record in &records {
+        services.store.put_member(record)?;
+    }
+    report.created = records.len();
+    services.store.audit(&AuditEntry {
+        at_ms: now_ms,
+        actor: actor.to_string(),
+        action: "member.import".into(),
+        subject: format!("{} members", records.len()),
+        detail: serde_json::json!({ "created": records.iter().map(|r| &r.member.id).collect::<Vec<_>>() }),
+    })?;
+    services
+        .store
+        .flush()
+        .map_err(|e: StoreError| PeopleOpError::Store(e))?;
+    Ok(report)
+}
+
+/// Argon2 is slow on purpose: spread the PINs over every core.
+fn hash_all(rows: Vec<(Member, Option<String>)>) -> Result<Vec<MemberRecord>, PeopleOpError> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = rows.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = rows
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(member, pin)| {
+                            Ok(MemberRecord {
+                                member: member.clone(),
+                                pin_hash: pin
+                                    .as_deref()
+                                    .map(hash_pin)
+                                    .transpose()?
+                                    .unwrap_or_default(),
+                                failed_sign_ins: 0,
+                                locked_until_ms: 0,
+                            })
+                        })
+                        .collect::<Result<Vec<_>, PeopleOpError>>()
+                })
+            })
+            .collect();
+        let mut all = Vec::with_capacity(rows.len());
+        for worker in workers {
+            let part = worker
+                .join()
+                .map_err(|_| PeopleOpError::Hash("a hashing thread failed".into()))??;
+            all.extend(part);
+        }
+        Ok(all)
+    })
+}
