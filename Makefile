@@ -31,3 +31,4 @@ lint:
 bench:
 	scripts/bench-delivery
 	scripts/bench-media
+	scripts/bench-people
