@@ -14,6 +14,7 @@ pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     pub server: ServerSettings,
+    pub tls: TlsSettings,
     pub storage: StorageSettings,
     pub media: MediaSettings,
     pub log: LogSettings,
@@ -50,6 +51,14 @@ pub struct ServerSettings {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct TlsSettings {
+    pub bind: String,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StorageSettings {
     pub data_dir: PathBuf,
     pub min_free_bytes: u64,
@@ -81,6 +90,11 @@ impl Default for Settings {
                 keep_alive_secs: 30,
                 send_timeout_secs: 60,
                 max_body_bytes: 1 << 20,
+            },
+            tls: TlsSettings {
+                bind: String::new(),
+                cert: PathBuf::new(),
+                key: PathBuf::new(),
             },
             storage: StorageSettings {
                 data_dir: "data".into(),
@@ -161,6 +175,26 @@ impl Settings {
                     "{:?} is not host:port (e.g. 127.0.0.1:8080)",
                     self.server.bind
                 ),
+            );
+        }
+        if !self.tls.bind.is_empty() {
+            if self.tls.bind.parse::<SocketAddr>().is_err() {
+                return invalid(
+                    "tls.bind",
+                    format!("{:?} is not host:port (e.g. 0.0.0.0:8443)", self.tls.bind),
+                );
+            }
+            if self.tls.cert.as_os_str().is_empty() || self.tls.key.as_os_str().is_empty() {
+                return invalid(
+                    "tls.cert",
+                    "an HTTPS listener needs tls.cert and tls.key".into(),
+                );
+            }
+        }
+        if self.server.bind.is_empty() && self.tls.bind.is_empty() {
+            return invalid(
+                "server.bind",
+                "with tls.bind also empty there is nothing to listen on".into(),
             );
         }
         if self.server.max_connections_per_worker == 0 {

@@ -21,3 +21,4 @@ pub mod people;
 pub mod people_import;
 pub mod services;
 pub mod store;
+pub mod tls;

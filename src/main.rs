@@ -60,6 +60,11 @@ enum Command {
         #[command(subcommand)]
         command: TerminalCommand,
     },
+    /// Certificates for HTTPS.
+    Tls {
+        #[command(subcommand)]
+        command: TlsCommand,
+    },
     /// First set-up and administration.
     Admin {
         #[command(subcommand)]
@@ -111,6 +116,19 @@ enum TerminalCommand {
 }
 
 #[derive(Subcommand)]
+enum TlsCommand {
+    /// Make a CA for a station network and a server certificate signed by it: writes ca.pem
+    /// (install on stations), cert.pem and key.pem (set as tls.cert and tls.key).
+    StationCert {
+        #[arg(long)]
+        out: PathBuf,
+        /// Host names or IP addresses the server answers to.
+        #[arg(long = "name", required = true)]
+        names: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
 enum AdminCommand {
     /// Issue a token and print it (it is shown only this once).
     Token {
@@ -157,13 +175,26 @@ fn main() -> ExitCode {
 }
 
 fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
-    if let Command::Config = command {
-        print!("{}", toml::to_string_pretty(&settings)?);
-        return Ok(ExitCode::SUCCESS);
+    match command {
+        Command::Config => {
+            print!("{}", toml::to_string_pretty(&settings)?);
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Tls {
+            command: TlsCommand::StationCert { out, names },
+        } => {
+            yuanjiao::tls::write_station_certificates(&out, &names)?;
+            println!(
+                "wrote {0}/ca.pem, {0}/cert.pem and {0}/key.pem",
+                out.display()
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Serve => return serve(settings),
+        _ => {}
     }
     let services = Services::open(settings, Arc::new(SystemClock))?;
     match command {
-        Command::Serve => serve(services),
         Command::Ingest { dir } => ingest(&services, &dir),
         Command::Blob {
             command: BlobCommand::Add { file },
@@ -285,31 +316,51 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Config => Ok(ExitCode::SUCCESS),
+        Command::Config | Command::Tls { .. } | Command::Serve => Ok(ExitCode::SUCCESS),
     }
 }
 
-fn serve(services: Services) -> anyhow::Result<ExitCode> {
+/// Checks certificates and binds the listeners before opening the store, so a bad setting
+/// stops start-up with its own message.
+fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     // Every slow client holds a socket and an open blob: use all the descriptors allowed.
     if let Ok(limit) = rlimit::increase_nofile_limit(u64::MAX) {
         tracing::debug!(limit, "open file limit");
     }
-    let addr = services
-        .settings
-        .bind_addr()
-        .context("server.bind is empty: nothing to listen on")?;
-    let listener =
-        std::net::TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
-    let local = listener.local_addr()?;
+    let listen = |addr: &str| -> anyhow::Result<std::net::TcpListener> {
+        std::net::TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))
+    };
+    let plain = match settings.server.bind.as_str() {
+        "" => None,
+        addr => Some(listen(addr)?),
+    };
+    let tls = match settings.tls.bind.as_str() {
+        "" => None,
+        addr => {
+            let config = yuanjiao::tls::server_config(&settings.tls.cert, &settings.tls.key)?;
+            Some((listen(addr)?, config))
+        }
+    };
+    let mut urls = Vec::new();
+    if let Some(l) = &plain {
+        urls.push(format!("http://{}/", l.local_addr()?));
+    }
+    if let Some((l, _)) = &tls {
+        urls.push(format!("https://{}/", l.local_addr()?));
+    }
+    let services = Services::open(settings, Arc::new(SystemClock))?;
     let metrics = yuanjiao::http::Metrics::new()?;
     let courses = services.store.course_slugs()?.len();
     let blobs = services.store.blob_count()?;
     let services = Arc::new(services);
     yuanjiao::media::jobs::spawn_workers(Arc::clone(&services))?;
     actix_web::rt::System::new().block_on(async move {
-        let server = yuanjiao::http::start(services, metrics, listener)?;
-        tracing::info!(%local, courses, blobs, "serving");
-        println!("yuanjiao is serving {courses} courses ({blobs} files) at http://{local}/");
+        let server = yuanjiao::http::start_with_tls(services, metrics, plain, tls)?;
+        tracing::info!(urls = urls.join(" "), courses, blobs, "serving");
+        println!(
+            "yuanjiao is serving {courses} courses ({blobs} files) at {}",
+            urls.join(" and ")
+        );
         server.await
     })?;
     Ok(ExitCode::SUCCESS)

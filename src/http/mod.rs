@@ -24,11 +24,21 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Starts serving on `listener`; the returned server runs once awaited or spawned.
+/// Starts serving plain HTTP on `listener`; the returned server runs once awaited or spawned.
 pub fn start(
     services: Arc<Services>,
     metrics: Metrics,
     listener: TcpListener,
+) -> std::io::Result<Server> {
+    start_with_tls(services, metrics, Some(listener), None)
+}
+
+/// Starts serving on a plain listener, a TLS listener, or both.
+pub fn start_with_tls(
+    services: Arc<Services>,
+    metrics: Metrics,
+    plain: Option<TcpListener>,
+    tls: Option<(TcpListener, rustls::ServerConfig)>,
 ) -> std::io::Result<Server> {
     let settings = services.settings.server.clone();
     let services = web::Data::from(services);
@@ -91,7 +101,13 @@ pub fn start(
     .h1_write_buffer_size(file_body::CHUNK)
     .shutdown_timeout(5)
     .on_connect(move |conn, ext| {
-        if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
+        let tcp = conn
+            .downcast_ref::<actix_web::rt::net::TcpStream>()
+            .or_else(|| {
+                conn.downcast_ref::<actix_tls::accept::rustls_0_23::TlsStream<actix_web::rt::net::TcpStream>>()
+                    .map(|tls| tls.get_ref().0)
+            });
+        if let Some(tcp) = tcp {
             let sock = socket2::SockRef::from(tcp);
             // A peer that stops reading leaves data unacknowledged; the kernel then drops it.
             let _ = sock.set_tcp_user_timeout(Some(send_timeout));
@@ -103,7 +119,13 @@ pub fn start(
     if settings.workers > 0 {
         server = server.workers(settings.workers);
     }
-    Ok(server.listen(listener)?.run())
+    if let Some(listener) = plain {
+        server = server.listen(listener)?;
+    }
+    if let Some((listener, config)) = tls {
+        server = server.listen_rustls_0_23(listener, config)?;
+    }
+    Ok(server.run())
 }
 
 /// The route pattern a resource answers to, kept as data so metrics need not re-match the path.
