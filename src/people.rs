@@ -16,6 +16,8 @@ pub enum PeopleOpError {
     UnknownOrg(String),
     #[error("{0} already exists")]
     Exists(String),
+    #[error("no {0}")]
+    NotFound(String),
     #[error("cannot hash the PIN: {0}")]
     Hash(String),
     #[error(transparent)]
@@ -331,4 +333,121 @@ mod lock_tests {
         assert_eq!(lock_ms(8), 240_000);
         assert_eq!(lock_ms(40), LONGEST_LOCK_MS);
     }
+}
+
+/// Changes to a member; absent fields stay as they are.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberChange {
+    pub name: Option<String>,
+    pub org: Option<String>,
+    /// `Some(None)` clears it: the member is no longer away from home.
+    #[serde(default, with = "explicit_null")]
+    pub home_org: Option<Option<String>>,
+    pub posts: Option<Vec<crate::domain::org::Post>>,
+    pub languages: Option<Vec<crate::domain::lang::Lang>>,
+}
+
+mod explicit_null {
+    use serde::{Deserialize, Deserializer};
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<String>>, D::Error> {
+        Option::<String>::deserialize(d).map(Some)
+    }
+}
+
+/// Applies a change to a member (a move between organisations among them); the audit log keeps
+/// the record before and after, so history stays intact.
+pub fn change_member(
+    services: &Services,
+    id: &str,
+    change: &MemberChange,
+    actor: &str,
+) -> Result<Member, PeopleOpError> {
+    let mut record = services
+        .store
+        .member(id)?
+        .ok_or_else(|| PeopleOpError::NotFound(format!("member {id:?}")))?;
+    let before = record.member.clone();
+    let m = &mut record.member;
+    if let Some(name) = &change.name {
+        m.name = name.clone();
+    }
+    if let Some(org) = &change.org {
+        m.org = org.clone();
+    }
+    if let Some(home) = &change.home_org {
+        m.home_org = home.clone();
+    }
+    if let Some(posts) = &change.posts {
+        m.posts = posts.clone();
+    }
+    if let Some(languages) = &change.languages {
+        m.languages = languages.clone();
+    }
+    m.validate()?;
+    for org in m.orgs() {
+        if services.store.org(org)?.is_none() {
+            return Err(PeopleOpError::UnknownOrg(org.to_string()));
+        }
+    }
+    let after = m.clone();
+    services.store.put_member(&record)?;
+    audit(
+        services,
+        actor,
+        "member.update",
+        id,
+        serde_json::json!({ "before": before, "after": after }),
+    )?;
+    services.store.flush()?;
+    Ok(after)
+}
+
+/// Moves an organisation under a new parent (with its whole subtree) or renames it.
+pub fn change_org(
+    services: &Services,
+    id: &str,
+    name: Option<String>,
+    parent: Option<String>,
+    actor: &str,
+) -> Result<Org, PeopleOpError> {
+    let mut org = services
+        .store
+        .org(id)?
+        .ok_or_else(|| PeopleOpError::NotFound(format!("organisation {id:?}")))?;
+    let before = org.clone();
+    if let Some(name) = name {
+        org.name = name;
+    }
+    let parent_kind = match parent.as_ref().or(org.parent.as_ref()) {
+        Some(p) => {
+            if services.store.org_tree()?.within(p, id) {
+                return Err(PeopleError::Cycle.into());
+            }
+            Some(
+                services
+                    .store
+                    .org(p)?
+                    .ok_or_else(|| PeopleOpError::UnknownOrg(p.clone()))?
+                    .kind,
+            )
+        }
+        None => None,
+    };
+    if parent.is_some() {
+        org.parent = parent;
+    }
+    org.validate(parent_kind)?;
+    services.store.put_org(&org)?;
+    audit(
+        services,
+        actor,
+        "org.update",
+        id,
+        serde_json::json!({ "before": before, "after": org }),
+    )?;
+    services.store.flush()?;
+    Ok(org)
 }

@@ -162,6 +162,7 @@ async fn every_protected_endpoint_answers_each_caller_exactly() {
         for (i, ((name, token), want)) in callers.iter().zip(expected).enumerate() {
             let mut req = match *method {
                 "GET" => app.client.get(app.url(path)),
+                "PATCH" => app.client.patch(app.url(path)),
                 _ => app.client.post(app.url(path)),
             };
             if let Some(token) = token {
@@ -351,4 +352,91 @@ async fn bad_people_input_gets_a_4xx_with_a_reason() {
             "{error}"
         );
     }
+}
+
+#[tokio::test]
+async fn moves_keep_their_history_and_cannot_make_a_cycle() {
+    let app = TestApp::spawn().await;
+    let callers = seed(&app);
+    let admin = callers[0].1.clone().unwrap();
+    let member = callers[5].1.clone().unwrap();
+    let patch = |path: &str, body: serde_json::Value, token: &str| {
+        let req = app
+            .client
+            .patch(app.url(path))
+            .bearer_auth(token)
+            .json(&body);
+        async move { req.send().await.unwrap() }
+    };
+    let moved = patch(
+        "/api/v1/members/M1",
+        json!({"org": "other-branch", "home_org": "branch"}),
+        &admin,
+    )
+    .await;
+    assert_eq!(moved.status(), 200);
+    let log: Vec<serde_json::Value> = app
+        .client
+        .get(app.url("/api/v1/audit"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let entry = &log.last().unwrap()["entry"];
+    assert_eq!(entry["action"], "member.update");
+    assert_eq!(entry["detail"]["before"]["org"], "branch");
+    assert_eq!(entry["detail"]["after"]["org"], "other-branch");
+    assert_eq!(
+        patch("/api/v1/orgs/county", json!({"parent": "branch"}), &admin)
+            .await
+            .status(),
+        400,
+        "no cycles"
+    );
+    assert_eq!(
+        patch("/api/v1/orgs/branch", json!({"parent": "ghost"}), &admin)
+            .await
+            .status(),
+        422
+    );
+    assert_eq!(
+        patch("/api/v1/members/M1", json!({"org": "ghost"}), &admin)
+            .await
+            .status(),
+        422
+    );
+    assert_eq!(
+        patch("/api/v1/members/M1", json!({"shoe_size": 42}), &admin)
+            .await
+            .status(),
+        400
+    );
+    // Signing out revokes the caller's own token, and only that.
+    let out = app
+        .client
+        .delete(app.url("/api/v1/session"))
+        .bearer_auth(&member)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 204);
+    let after = app
+        .client
+        .get(app.url("/api/v1/members/M1"))
+        .bearer_auth(&member)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status(), 401);
+    let admin_still = app
+        .client
+        .get(app.url("/api/v1/members/M1"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(admin_still.status(), 200);
 }

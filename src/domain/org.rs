@@ -91,6 +91,8 @@ pub enum PeopleError {
     BadNesting { child: OrgKind, parent: OrgKind },
     #[error("a committee at the top of the tree has no parent; every other organisation has one")]
     MissingParent,
+    #[error("an organisation cannot move under itself or its own subtree")]
+    Cycle,
 }
 
 pub fn check_id(what: &'static str, value: &str) -> Result<(), PeopleError> {

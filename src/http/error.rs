@@ -119,6 +119,7 @@ impl From<crate::people::PeopleOpError> for ApiError {
                 e.to_string(),
             ),
             E::Exists(_) => Self::new(StatusCode::CONFLICT, "exists", e.to_string()),
+            E::NotFound(_) => Self::not_found(e.to_string()),
             E::Hash(_) => Self::internal("cannot hash a PIN", &e),
             E::Store(s) => s.into(),
         }

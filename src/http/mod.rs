@@ -81,12 +81,33 @@ pub fn start_with_tls(
                     .route(web::post().to(people::post_org))
                     .route(web::get().to(people::get_orgs)),
             )
-            .service(resource("/api/v1/orgs/{id}").route(web::get().to(people::get_org)))
-            .service(resource("/api/v1/members").route(web::post().to(people::post_member)))
-            .service(resource("/api/v1/members/{id}").route(web::get().to(people::get_member)))
-            .service(resource("/api/v1/terminals").route(web::post().to(people::post_terminal)))
+            .service(
+                resource("/api/v1/orgs/{id}")
+                    .route(web::get().to(people::get_org))
+                    .route(web::patch().to(people::patch_org)),
+            )
+            .service(
+                resource("/api/v1/members")
+                    .route(web::post().to(people::post_member))
+                    .route(web::get().to(people::get_members)),
+            )
+            .service(
+                resource("/api/v1/members/{id}")
+                    .route(web::get().to(people::get_member))
+                    .route(web::patch().to(people::patch_member)),
+            )
+            .service(
+                resource("/api/v1/terminals")
+                    .route(web::post().to(people::post_terminal))
+                    .route(web::get().to(people::get_terminals)),
+            )
             .service(resource("/api/v1/tokens").route(web::post().to(people::post_token)))
-            .service(resource("/api/v1/session").route(web::post().to(people::post_session)))
+            .service(resource("/api/v1/tokens/revoke").route(web::post().to(people::post_revoke)))
+            .service(
+                resource("/api/v1/session")
+                    .route(web::post().to(people::post_session))
+                    .route(web::delete().to(people::delete_session)),
+            )
             .service(resource("/api/v1/audit").route(web::get().to(people::get_audit)))
             .default_service(web::to(not_found))
     })

@@ -228,3 +228,141 @@ pub async fn get_audit(
         .collect();
     Ok(HttpResponse::Ok().json(body))
 }
+
+pub async fn patch_member(
+    caller: Caller,
+    services: ServicesData,
+    id: web::Path<String>,
+    body: web::Json<people::MemberChange>,
+) -> Result<HttpResponse, ApiError> {
+    let change = body.into_inner();
+    let record = services.store.member(&id)?;
+    let Some(record) = record else {
+        caller.may(&services, &Action::ReadAudit)?;
+        return Err(ApiError::not_found(format!("no member {id:?}")));
+    };
+    // Allowed where the member is now, and where they are going.
+    for org in record.member.orgs() {
+        caller.may(&services, &Action::WriteMember { org })?;
+    }
+    let targets = [change.org.clone(), change.home_org.clone().flatten()];
+    for org in targets.iter().flatten() {
+        caller.may(&services, &Action::WriteMember { org })?;
+    }
+    let actor = caller.actor();
+    let id = id.into_inner();
+    let member =
+        web::block(move || people::change_member(&services, &id, &change, &actor)).await??;
+    Ok(HttpResponse::Ok().json(member))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgChange {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    parent: Option<String>,
+}
+
+pub async fn patch_org(
+    caller: Caller,
+    services: ServicesData,
+    id: web::Path<String>,
+    body: web::Json<OrgChange>,
+) -> Result<HttpResponse, ApiError> {
+    let OrgChange { name, parent } = body.into_inner();
+    let current = services.store.org(&id)?;
+    let Some(current) = current else {
+        caller.may(&services, &Action::ReadAudit)?;
+        return Err(ApiError::not_found(format!("no organisation {id:?}")));
+    };
+    caller.may(
+        &services,
+        &Action::WriteOrg {
+            parent: current.parent.as_deref(),
+        },
+    )?;
+    if let Some(parent) = &parent {
+        caller.may(
+            &services,
+            &Action::WriteOrg {
+                parent: Some(parent),
+            },
+        )?;
+    }
+    let actor = caller.actor();
+    let id = id.into_inner();
+    let org =
+        web::block(move || people::change_org(&services, &id, name, parent, &actor)).await??;
+    Ok(HttpResponse::Ok().json(org))
+}
+
+pub async fn get_members(caller: Caller, services: ServicesData) -> Result<HttpResponse, ApiError> {
+    let tree = services.store.org_tree()?;
+    let visible: Vec<Member> = services
+        .store
+        .members()?
+        .into_iter()
+        .map(|r| r.member)
+        .filter(|m| crate::domain::org::permits(&caller.0, &Action::ReadMember(m), &tree))
+        .collect();
+    Ok(HttpResponse::Ok().json(visible))
+}
+
+pub async fn get_terminals(
+    caller: Caller,
+    services: ServicesData,
+) -> Result<HttpResponse, ApiError> {
+    let tree = services.store.org_tree()?;
+    let visible: Vec<Terminal> = services
+        .store
+        .terminals()?
+        .into_iter()
+        .filter(|t| {
+            crate::domain::org::permits(&caller.0, &Action::WriteTerminal { org: &t.org }, &tree)
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(visible))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Revoke {
+    token: String,
+}
+
+/// Revokes any token (admins only).
+pub async fn post_revoke(
+    caller: Caller,
+    services: ServicesData,
+    body: web::Json<Revoke>,
+) -> Result<HttpResponse, ApiError> {
+    caller.may(&services, &Action::ReadAudit)?;
+    let actor = caller.actor();
+    let token = body.into_inner().token;
+    if web::block(move || people::revoke_token(&services, &token, &actor)).await?? {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(ApiError::not_found("no such token"))
+    }
+}
+
+/// Signs out: revokes the caller's own token.
+pub async fn delete_session(
+    caller: Caller,
+    services: ServicesData,
+    req: actix_web::HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let token = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    let actor = caller.actor();
+    web::block(move || people::revoke_token(&services, &token, &actor)).await??;
+    Ok(HttpResponse::NoContent().finish())
+}

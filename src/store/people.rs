@@ -98,6 +98,14 @@ impl Store {
         self.put_json(TERMINALS, terminal.id.as_bytes(), terminal)
     }
 
+    pub fn terminals(&self) -> Result<Vec<Terminal>, StoreError> {
+        self.tree(TERMINALS)?
+            .iter()
+            .values()
+            .map(|v| decode(TERMINALS, &v?))
+            .collect()
+    }
+
     pub fn token(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError> {
         self.get_json(TOKENS, hash)
     }
