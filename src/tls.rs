@@ -54,11 +54,18 @@ pub fn server_config(cert: &Path, key: &Path) -> Result<rustls::ServerConfig, Tl
         path: shown(key),
         reason: e.to_string(),
     })?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
+    let mut provider = rustls::crypto::ring::default_provider();
+    // AES-128-GCM first: as safe as AES-256 here and cheaper per byte on AES-capable CPUs,
+    // which is what a county server is; ChaCha20 stays for clients without AES hardware.
+    provider.cipher_suites.sort_by_key(|suite| {
+        let name = format!("{:?}", suite.suite());
+        (!name.contains("AES_128_GCM"), !name.contains("AES_256_GCM"))
+    });
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(provider))
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
         .with_no_client_auth()
         .with_single_cert(certs, private)?;
+    config.ignore_client_order = true;
     Ok(config)
 }
 
@@ -124,6 +131,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         write_station_certificates(dir.path(), &["localhost".into(), "127.0.0.1".into()]).unwrap();
         assert!(server_config(&dir.path().join("cert.pem"), &dir.path().join("key.pem")).is_ok());
+    }
+
+    #[test]
+    fn the_server_chooses_aes_128_gcm_first() {
+        let dir = tempfile::tempdir().unwrap();
+        write_station_certificates(dir.path(), &["localhost".into()]).unwrap();
+        let config =
+            server_config(&dir.path().join("cert.pem"), &dir.path().join("key.pem")).unwrap();
+        assert!(config.ignore_client_order);
+        let first = format!("{:?}", config.crypto_provider().cipher_suites[0].suite());
+        assert!(first.contains("AES_128_GCM"), "{first}");
     }
 
     #[test]
