@@ -20,5 +20,6 @@ pub mod media;
 pub mod people;
 pub mod people_import;
 pub mod services;
+pub mod sign_in;
 pub mod store;
 pub mod tls;

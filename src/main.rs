@@ -1,6 +1,9 @@
 //! The `yuanjiao` command line.
 
 mod console;
+mod setup;
+
+use setup::{AdminCommand, MemberCommand, OrgCommand, TerminalCommand, TlsCommand};
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -75,73 +78,6 @@ enum Command {
 }
 
 #[derive(Subcommand)]
-enum OrgCommand {
-    /// Create an organisation.
-    Add {
-        #[arg(long)]
-        id: String,
-        #[arg(long)]
-        name: String,
-        /// committee, general-branch or branch.
-        #[arg(long)]
-        kind: String,
-        /// The parent organisation; none for a top committee.
-        #[arg(long)]
-        parent: Option<String>,
-        #[arg(long)]
-        region: Option<String>,
-    },
-}
-
-#[derive(Subcommand)]
-enum MemberCommand {
-    /// Import members from a CSV file (id,name,org,posts,field,joined,languages,pin,home_org).
-    Import { file: PathBuf },
-}
-
-#[derive(Subcommand)]
-enum TerminalCommand {
-    /// Register a station and print its token (shown only this once).
-    Add {
-        #[arg(long)]
-        id: String,
-        #[arg(long)]
-        name: String,
-        #[arg(long)]
-        org: String,
-        /// Languages, comma-separated, e.g. bo-Tibt,zh-Hans.
-        #[arg(long, value_delimiter = ',')]
-        languages: Vec<String>,
-    },
-}
-
-#[derive(Subcommand)]
-enum TlsCommand {
-    /// Make a CA for a station network and a server certificate signed by it: writes ca.pem
-    /// (install on stations), cert.pem and key.pem (set as tls.cert and tls.key).
-    StationCert {
-        #[arg(long)]
-        out: PathBuf,
-        /// Host names or IP addresses the server answers to.
-        #[arg(long = "name", required = true)]
-        names: Vec<String>,
-    },
-}
-
-#[derive(Subcommand)]
-enum AdminCommand {
-    /// Issue a token and print it (it is shown only this once).
-    Token {
-        /// admin, editor, or manager (with --org).
-        #[arg(long)]
-        role: String,
-        /// The organisation a manager token manages.
-        #[arg(long)]
-        org: Option<String>,
-    },
-}
-
-#[derive(Subcommand)]
 enum MediaCommand {
     /// Probe a video or audio file, store it, and make its renditions, thumbnail and HLS now.
     Add { file: PathBuf },
@@ -180,16 +116,7 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             print!("{}", toml::to_string_pretty(&settings)?);
             return Ok(ExitCode::SUCCESS);
         }
-        Command::Tls {
-            command: TlsCommand::StationCert { out, names },
-        } => {
-            yuanjiao::tls::write_station_certificates(&out, &names)?;
-            println!(
-                "wrote {0}/ca.pem, {0}/cert.pem and {0}/key.pem",
-                out.display()
-            );
-            return Ok(ExitCode::SUCCESS);
-        }
+        Command::Tls { command } => return setup::tls(command),
         Command::Serve => return serve(settings),
         _ => {}
     }
@@ -221,101 +148,10 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Media { command } => media(&services, command),
-        Command::Org {
-            command:
-                OrgCommand::Add {
-                    id,
-                    name,
-                    kind,
-                    parent,
-                    region,
-                },
-        } => {
-            let kind =
-                serde_json::from_value(serde_json::Value::String(kind.clone())).map_err(|_| {
-                    anyhow::anyhow!("--kind {kind:?} is committee, general-branch or branch")
-                })?;
-            let org = yuanjiao::domain::org::Org {
-                id,
-                name,
-                kind,
-                region,
-                parent,
-            };
-            yuanjiao::people::create_org(&services, &org, "cli")?;
-            println!("organisation {} created", org.id);
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Member {
-            command: MemberCommand::Import { file },
-        } => {
-            let reader = std::fs::File::open(&file)
-                .with_context(|| format!("cannot open {}", file.display()))?;
-            let started = std::time::Instant::now();
-            let report = yuanjiao::people_import::import_members(&services, reader, "cli")?;
-            for (line, reason) in &report.errors {
-                eprintln!("{}:{line}: {reason}", file.display());
-            }
-            println!(
-                "{} members created, {} unchanged, {} rows refused, in {:.1} s",
-                report.created,
-                report.unchanged,
-                report.errors.len(),
-                started.elapsed().as_secs_f64()
-            );
-            Ok(if report.errors.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
-        }
-        Command::Terminal {
-            command:
-                TerminalCommand::Add {
-                    id,
-                    name,
-                    org,
-                    languages,
-                },
-        } => {
-            let languages = languages
-                .iter()
-                .map(|l| l.parse())
-                .collect::<Result<Vec<yuanjiao::domain::lang::Lang>, _>>()?;
-            let terminal = yuanjiao::store::Terminal {
-                id,
-                name,
-                org,
-                languages,
-            };
-            println!(
-                "{}",
-                yuanjiao::people::create_terminal(&services, &terminal, "cli")?
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Admin {
-            command: AdminCommand::Token { role, org },
-        } => {
-            use yuanjiao::domain::org::Principal;
-            let principal = match (role.as_str(), org) {
-                ("admin", None) => Principal::Admin,
-                ("editor", None) => Principal::Editor,
-                ("manager", Some(org)) => {
-                    anyhow::ensure!(
-                        services.store.org(&org)?.is_some(),
-                        "no organisation {org:?}"
-                    );
-                    Principal::Manager { org }
-                }
-                _ => anyhow::bail!("--role is admin, editor, or manager with --org ORG"),
-            };
-            println!(
-                "{}",
-                yuanjiao::people::issue_token(&services, principal, None, "cli")?
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Org { command } => setup::org(&services, command),
+        Command::Member { command } => setup::member(&services, command),
+        Command::Terminal { command } => setup::terminal(&services, command),
+        Command::Admin { command } => setup::admin(&services, command),
         Command::Config | Command::Tls { .. } | Command::Serve => Ok(ExitCode::SUCCESS),
     }
 }

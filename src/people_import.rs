@@ -51,13 +51,6 @@ fn kebab<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T, St
         .map_err(|_| format!("unknown {what} {:?}", text.trim()))
 }
 
-impl std::str::FromStr for Post {
-    type Err = ();
-    fn from_str(s: &str) -> Result<Self, ()> {
-        kebab(s, "post").map_err(|_| ())
-    }
-}
-
 fn member_of(row: &Row) -> Result<(Member, Option<String>), String> {
     let member = Member {
         id: row.id.trim().to_string(),

@@ -33,6 +33,21 @@ pub enum Post {
     Committee,
 }
 
+impl std::str::FromStr for Post {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "member" => Ok(Post::Member),
+            "secretary" => Ok(Post::Secretary),
+            "committee" => Ok(Post::Committee),
+            other => Err(format!(
+                "unknown post {other:?}; posts are member, secretary, committee"
+            )),
+        }
+    }
+}
+
 /// The field a member works in; the same closed set as a course's audiences.
 pub type Field = Audience;
 

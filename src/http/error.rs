@@ -126,9 +126,9 @@ impl From<crate::people::PeopleOpError> for ApiError {
     }
 }
 
-impl From<crate::people::SignInError> for ApiError {
-    fn from(e: crate::people::SignInError) -> Self {
-        use crate::people::SignInError as E;
+impl From<crate::sign_in::SignInError> for ApiError {
+    fn from(e: crate::sign_in::SignInError) -> Self {
+        use crate::sign_in::SignInError as E;
         match e {
             E::Refused => Self::new(StatusCode::UNAUTHORIZED, "sign-in-refused", e.to_string()),
             E::Locked { .. } => Self::new(

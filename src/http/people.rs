@@ -194,10 +194,10 @@ pub async fn post_session(
     body: web::Json<SignIn>,
 ) -> Result<HttpResponse, ApiError> {
     let SignIn { member, pin } = body.into_inner();
-    match web::block(move || people::sign_in(&services, &member, &pin)).await? {
+    match web::block(move || crate::sign_in::sign_in(&services, &member, &pin)).await? {
         Ok(token) => Ok(HttpResponse::Created().json(serde_json::json!({ "token": token }))),
-        Err(people::SignInError::Locked { retry_after_secs }) => {
-            let error = ApiError::from(people::SignInError::Locked { retry_after_secs });
+        Err(crate::sign_in::SignInError::Locked { retry_after_secs }) => {
+            let error = ApiError::from(crate::sign_in::SignInError::Locked { retry_after_secs });
             let mut builder = HttpResponse::build(error.status);
             builder.insert_header(("retry-after", retry_after_secs.to_string()));
             Ok(error.respond(builder))
