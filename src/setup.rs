@@ -147,18 +147,13 @@ pub fn terminal(services: &Services, command: TerminalCommand) -> anyhow::Result
 
 pub fn admin(services: &Services, command: AdminCommand) -> anyhow::Result<ExitCode> {
     let AdminCommand::Token { role, org } = command;
-    let principal = match (role.as_str(), org) {
-        ("admin", None) => Principal::Admin,
-        ("editor", None) => Principal::Editor,
-        ("manager", Some(org)) => {
-            anyhow::ensure!(
-                services.store.org(&org)?.is_some(),
-                "no organisation {org:?}"
-            );
-            Principal::Manager { org }
-        }
-        _ => anyhow::bail!("--role is admin, editor, or manager with --org ORG"),
-    };
+    let principal = Principal::named(&role, org)?;
+    if let Principal::Manager { org } = &principal {
+        anyhow::ensure!(
+            services.store.org(org)?.is_some(),
+            "no organisation {org:?}"
+        );
+    }
     println!(
         "{}",
         yuanjiao::people::issue_token(services, principal, None, "cli")?

@@ -108,6 +108,8 @@ pub enum PeopleError {
     MissingParent,
     #[error("an organisation cannot move under itself or its own subtree")]
     Cycle,
+    #[error("a token's role is admin, editor, or manager with its organisation (got {0})")]
+    BadRole(String),
 }
 
 pub fn check_id(what: &'static str, value: &str) -> Result<(), PeopleError> {
@@ -205,6 +207,20 @@ pub enum Principal {
     Member {
         member: String,
     },
+}
+
+impl Principal {
+    /// The admin, editor or manager a token request names.
+    pub fn named(role: &str, org: Option<String>) -> Result<Principal, PeopleError> {
+        match (role, org) {
+            ("admin", None) => Ok(Principal::Admin),
+            ("editor", None) => Ok(Principal::Editor),
+            ("manager", Some(org)) => Ok(Principal::Manager { org }),
+            (role, org) => Err(PeopleError::BadRole(format!(
+                "{role:?} with organisation {org:?}"
+            ))),
+        }
+    }
 }
 
 /// What is asked for.

@@ -188,3 +188,23 @@ fn ids_dates_and_pins_are_checked() {
         assert!(check_pin(bad).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn token_requests_name_a_role_and_only_managers_an_organisation() {
+    assert_eq!(Principal::named("admin", None), Ok(Principal::Admin));
+    assert_eq!(
+        Principal::named("manager", Some("x".into())),
+        Ok(Principal::Manager { org: "x".into() })
+    );
+    for (role, org) in [
+        ("editor", Some("x")),
+        ("manager", None),
+        ("terminal", None),
+        ("root", None),
+    ] {
+        assert!(
+            Principal::named(role, org.map(str::to_string)).is_err(),
+            "{role} {org:?}"
+        );
+    }
+}

@@ -140,17 +140,12 @@ pub async fn post_token(
 ) -> Result<HttpResponse, ApiError> {
     let NewToken { role, org, expires } = body.into_inner();
     let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid", m);
-    let principal = match (role.as_str(), org) {
-        ("editor", None) => Principal::Editor,
-        ("manager", Some(org)) => Principal::Manager { org },
-        ("editor", Some(_)) => return Err(bad("an editor token has no organisation".into())),
-        ("manager", None) => return Err(bad("a manager token names its organisation".into())),
-        (other, _) => {
-            return Err(bad(format!(
-                "role {other:?} is issued here only as editor or manager"
-            )))
-        }
-    };
+    let principal = Principal::named(&role, org).map_err(|e| bad(e.to_string()))?;
+    if principal == Principal::Admin {
+        return Err(bad(
+            "admin tokens come only from `yuanjiao admin token`".into()
+        ));
+    }
     let manager_of = match &principal {
         Principal::Manager { org } => Some(org.as_str()),
         _ => None,
