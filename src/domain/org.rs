@@ -247,6 +247,10 @@ pub enum Action<'a> {
     /// Credit or register hours for a member.
     CreditMember(&'a Member),
     ReadAudit,
+    /// Revoke a token that is not the caller's own.
+    RevokeToken,
+    /// Learn that a member or organisation id does not exist (others get 403, so ids do not leak).
+    SeeMissing,
     EditCatalogue,
 }
 
@@ -300,7 +304,7 @@ pub fn permits(who: &Principal, action: &Action, tree: &OrgTree) -> bool {
                 WriteMember { org } | WriteTerminal { org } => under(org),
                 IssueToken { manager_of } => manager_of.is_some_and(|o| under(o) && o != top),
                 CreditMember(m) => under(&m.org),
-                ReadAudit | EditCatalogue => false,
+                ReadAudit | RevokeToken | SeeMissing | EditCatalogue => false,
             }
         }
         Principal::Terminal { org, .. } => match action {

@@ -57,6 +57,10 @@ fn the_permission_rules_decide_each_role_and_action() {
     use Action::*;
     let cases: Vec<(Principal, Action, bool)> = vec![
         (Principal::Admin, ReadAudit, true),
+        (Principal::Admin, RevokeToken, true),
+        (Principal::Admin, SeeMissing, true),
+        (manager("county"), SeeMissing, false),
+        (manager("county"), RevokeToken, false),
         (Principal::Admin, WriteOrg { parent: None }, true),
         (Principal::Editor, EditCatalogue, true),
         (Principal::Editor, ReadMember(&in_a), false),

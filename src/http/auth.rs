@@ -11,7 +11,7 @@ use std::future::{ready, Ready};
 
 /// The authenticated caller of a request; a missing, unknown, revoked or expired token is 401.
 #[derive(Debug, Clone)]
-pub struct Caller(pub Principal);
+pub struct Caller(pub Principal, String);
 
 fn unauthenticated(why: &str) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", why)
@@ -43,7 +43,7 @@ fn caller(req: &HttpRequest) -> Result<Caller, ApiError> {
         .ok_or_else(|| unauthenticated("send Authorization: Bearer <token>"))?;
     // One keyed read of the token's hash: nothing secret is compared byte by byte.
     match crate::people::authenticate(services, token)? {
-        Some(principal) => Ok(Caller(principal)),
+        Some(principal) => Ok(Caller(principal, token.to_string())),
         None => Err(unauthenticated("the token is unknown, revoked or expired")),
     }
 }
@@ -60,6 +60,19 @@ impl Caller {
                 "forbidden",
                 "this token does not allow that",
             ))
+        }
+    }
+
+    /// The bearer token this request came with.
+    pub fn token(&self) -> &str {
+        &self.1
+    }
+
+    /// A 404 for a missing record, for callers who may learn of it; 403 for the rest.
+    pub fn missing(&self, services: &Services, what: String) -> ApiError {
+        match self.may(services, &Action::SeeMissing) {
+            Ok(()) => ApiError::not_found(what),
+            Err(forbidden) => forbidden,
         }
     }
 

@@ -102,10 +102,8 @@ pub async fn get_member(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let record = services.store.member(&id)?;
-    // Unknown members are 403 to those who could not see them anyway, so ids do not leak.
     let Some(record) = record else {
-        caller.may(&services, &Action::ReadAudit)?;
-        return Err(ApiError::not_found(format!("no member {id:?}")));
+        return Err(caller.missing(&services, format!("no member {id:?}")));
     };
     caller.may(&services, &Action::ReadMember(&record.member))?;
     Ok(HttpResponse::Ok().json(record.member))
@@ -233,8 +231,7 @@ pub async fn patch_member(
     let change = body.into_inner();
     let record = services.store.member(&id)?;
     let Some(record) = record else {
-        caller.may(&services, &Action::ReadAudit)?;
-        return Err(ApiError::not_found(format!("no member {id:?}")));
+        return Err(caller.missing(&services, format!("no member {id:?}")));
     };
     // Allowed where the member is now, and where they are going.
     for org in record.member.orgs() {
@@ -269,8 +266,7 @@ pub async fn patch_org(
     let OrgChange { name, parent } = body.into_inner();
     let current = services.store.org(&id)?;
     let Some(current) = current else {
-        caller.may(&services, &Action::ReadAudit)?;
-        return Err(ApiError::not_found(format!("no organisation {id:?}")));
+        return Err(caller.missing(&services, format!("no organisation {id:?}")));
     };
     caller.may(
         &services,
@@ -333,7 +329,7 @@ pub async fn post_revoke(
     services: ServicesData,
     body: web::Json<Revoke>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.may(&services, &Action::ReadAudit)?;
+    caller.may(&services, &Action::RevokeToken)?;
     let actor = caller.actor();
     let token = body.into_inner().token;
     if web::block(move || people::revoke_token(&services, &token, &actor)).await?? {
@@ -347,17 +343,8 @@ pub async fn post_revoke(
 pub async fn delete_session(
     caller: Caller,
     services: ServicesData,
-    req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let token = req
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default()
-        .trim()
-        .to_string();
-    let actor = caller.actor();
+    let (token, actor) = (caller.token().to_string(), caller.actor());
     web::block(move || people::revoke_token(&services, &token, &actor)).await??;
     Ok(HttpResponse::NoContent().finish())
 }
