@@ -1,10 +1,12 @@
 //! Typed, validated settings: built-in defaults, then `config/default.toml` (embedded), then an
 //! optional file, then `YJ__SECTION__KEY` environment variables.
 
+use crate::domain::lang::{Fallbacks, Lang};
 use crate::domain::media::{Limits, Rung};
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -17,7 +19,18 @@ pub struct Settings {
     pub tls: TlsSettings,
     pub storage: StorageSettings,
     pub media: MediaSettings,
+    pub catalog: CatalogSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogSettings {
+    /// Language → the languages to try, in order, when a lesson lacks it (zh-Hans comes last).
+    pub fallback: BTreeMap<Lang, Vec<Lang>>,
+    pub page_size: usize,
+    pub max_page_size: usize,
+    pub sync_page_size: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -124,6 +137,12 @@ impl Default for Settings {
                         video_kbps: 600,
                     },
                 ],
+            },
+            catalog: CatalogSettings {
+                fallback: BTreeMap::new(),
+                page_size: 20,
+                max_page_size: 100,
+                sync_page_size: 50,
             },
             log: LogSettings {
                 filter: "info".into(),
@@ -262,6 +281,17 @@ impl Settings {
                 );
             }
         }
+        if let Err(reason) = Fallbacks::new(self.catalog.fallback.clone()) {
+            return invalid("catalog.fallback", reason);
+        }
+        let c = &self.catalog;
+        if c.page_size == 0 || c.page_size > c.max_page_size || c.sync_page_size == 0 {
+            return invalid(
+                "catalog.page_size",
+                "page_size and sync_page_size must be at least 1, page_size at most max_page_size"
+                    .into(),
+            );
+        }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.filter) {
             return invalid("log.filter", e.to_string());
         }
@@ -274,6 +304,11 @@ impl Settings {
             max_height: self.media.max_height,
             max_duration_ms: self.media.max_duration_secs.saturating_mul(1000),
         }
+    }
+
+    /// The configured fallback chains (checked by `validate`).
+    pub fn fallbacks(&self) -> Fallbacks {
+        Fallbacks::new(self.catalog.fallback.clone()).unwrap_or_default()
     }
 
     pub fn bind_addr(&self) -> Option<SocketAddr> {

@@ -1,13 +1,16 @@
 //! `yuanjiao ingest DIR`: reads course folders (each with a `course.toml`), stores every variant
-//! file as a blob and records the course. Running it twice changes nothing.
+//! file as a blob, and makes the catalogue say what the folder says through the same edits
+//! and publish the API uses. Running it twice changes nothing.
 
-use crate::domain::catalog::{CourseManifest, ManifestError};
+use crate::catalog::{self, Applied, CatalogOpError};
+use crate::domain::catalog::Variant;
 use crate::domain::lang::Lang;
+use crate::domain::manifest::{CourseManifest, ManifestError};
 use crate::domain::media::{Probe, Unplayable};
 use crate::domain::representation::content_type_for;
 use crate::media::jobs;
 use crate::services::{AddBlobError, Services};
-use crate::store::{CourseRecord, StoreError, Upsert};
+use crate::store::StoreError;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Read};
@@ -38,6 +41,11 @@ pub enum IngestError {
     },
     #[error("{path}: cannot play: {reason}")]
     Unplayable { path: PathBuf, reason: Unplayable },
+    #[error("{path}: {source}")]
+    Catalog {
+        path: PathBuf,
+        source: CatalogOpError,
+    },
     #[error(transparent)]
     Record(#[from] StoreError),
 }
@@ -81,7 +89,7 @@ pub struct FileOutcome {
 #[derive(Debug, Clone)]
 pub struct CourseOutcome {
     pub slug: String,
-    pub record: Upsert,
+    pub record: Applied,
     pub files: Vec<FileOutcome>,
 }
 
@@ -159,7 +167,7 @@ pub fn ingest_course(
             probes.insert(file.clone(), probe);
         }
     }
-    let mut blobs: BTreeMap<String, BTreeMap<Lang, String>> = BTreeMap::new();
+    let mut variants: BTreeMap<String, BTreeMap<Lang, Variant>> = BTreeMap::new();
     let mut files = Vec::new();
     for lesson in &manifest.lessons {
         for (lang, file) in &lesson.variants {
@@ -189,20 +197,28 @@ pub fn ingest_course(
                 probe: probes.get(file).map(Probe::summary),
             };
             observer.stored(&outcome);
-            blobs
+            let variant = catalog::variant_of(services, &outcome.sha256).map_err(|source| {
+                IngestError::Catalog {
+                    path: path.clone(),
+                    source,
+                }
+            })?;
+            variants
                 .entry(lesson.id.clone())
                 .or_default()
-                .insert(lang.clone(), outcome.sha256.clone());
+                .insert(lang.clone(), variant);
             files.push(outcome);
         }
     }
-    let slug = manifest.slug.clone();
-    let record = services
-        .store
-        .upsert_course(&CourseRecord { manifest, blobs })?;
     services.store.flush()?;
+    let record = catalog::apply_manifest(services, &manifest, &variants, "cli:ingest").map_err(
+        |source| IngestError::Catalog {
+            path: dir.join(MANIFEST),
+            source,
+        },
+    )?;
     Ok(CourseOutcome {
-        slug,
+        slug: manifest.slug,
         record,
         files,
     })

@@ -6,10 +6,14 @@
 //!   language tags, blob addresses); nothing in it does I/O.
 //! - [`store`] keeps state in sled; [`blobs`] keeps content-addressed files on disk; [`disk`]
 //!   refuses writes when the disk runs low.
-//! - [`services`] opens all of that from [`config`] settings; [`ingest`] loads course folders.
+//! - [`services`] opens all of that from [`config`] settings.
+//! - Use cases, one module per noun: [`catalog`] (editing, publishing, the read view, station
+//!   sync), [`people`], [`sign_in`], [`ingest`] (course folders through the catalogue's use
+//!   cases), [`media`] (probing and processing).
 //! - [`http`] serves it with actix-web.
 
 pub mod blobs;
+pub mod catalog;
 pub mod clock;
 pub mod config;
 pub mod disk;

@@ -11,10 +11,10 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use yuanjiao::catalog::Applied;
 use yuanjiao::clock::SystemClock;
 use yuanjiao::config::{LogFormat, Settings};
 use yuanjiao::services::Services;
-use yuanjiao::store::Upsert;
 
 #[derive(Parser)]
 #[command(
@@ -186,7 +186,7 @@ fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     }
     let services = Services::open(settings, Arc::new(SystemClock))?;
     let metrics = yuanjiao::http::Metrics::new()?;
-    let courses = services.store.course_slugs()?.len();
+    let courses = services.catalog.view(&services)?.published();
     let blobs = services.store.blob_count()?;
     let services = Arc::new(services);
     yuanjiao::media::jobs::spawn_workers(Arc::clone(&services))?;
@@ -209,9 +209,8 @@ fn ingest(services: &Services, dir: &std::path::Path) -> anyhow::Result<ExitCode
         match yuanjiao::ingest::ingest_course(services, &course_dir, &mut console) {
             Ok(outcome) => {
                 let state = match outcome.record {
-                    Upsert::Created => "created",
-                    Upsert::Updated => "updated",
-                    Upsert::Unchanged => "unchanged",
+                    Applied::Published(version) => format!("published as version {version}"),
+                    Applied::Unchanged(version) => format!("unchanged at version {version}"),
                 };
                 println!(
                     "course {} {state}: {} files",

@@ -47,7 +47,7 @@ pub(crate) fn now_ms(services: &Services) -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-fn audit(
+pub(crate) fn audit(
     services: &Services,
     actor: &str,
     action: &str,

@@ -17,6 +17,7 @@ pub struct Services {
     pub floor: FreeSpaceFloor,
     pub clock: Arc<dyn Clock>,
     pub jobs_wakeup: crate::media::jobs::Wakeup,
+    pub catalog: crate::catalog::Catalog,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +61,7 @@ impl Services {
             floor,
             clock,
             jobs_wakeup: Default::default(),
+            catalog: Default::default(),
         })
     }
 

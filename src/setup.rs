@@ -47,6 +47,9 @@ pub enum TerminalCommand {
         /// Languages, comma-separated, e.g. bo-Tibt,zh-Hans.
         #[arg(long, value_delimiter = ',')]
         languages: Vec<String>,
+        /// Who its catalogue is for, comma-separated (e.g. rural,community); none for everyone.
+        #[arg(long, value_delimiter = ',')]
+        audiences: Vec<String>,
     },
 }
 
@@ -127,16 +130,23 @@ pub fn terminal(services: &Services, command: TerminalCommand) -> anyhow::Result
         name,
         org,
         languages,
+        audiences,
     } = command;
     let languages = languages
         .iter()
         .map(|l| l.parse())
         .collect::<Result<Vec<_>, _>>()?;
+    let audiences = audiences
+        .iter()
+        .map(|a| serde_json::from_value(serde_json::Value::String(a.clone())))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| anyhow::anyhow!("--audiences: {e}"))?;
     let terminal = Terminal {
         id,
         name,
         org,
         languages,
+        audiences,
     };
     println!(
         "{}",

@@ -236,7 +236,7 @@ fn ingesting_the_sample_media_creates_each_course_and_repeating_it_changes_nothi
     for slug in ["party-basics", "village-station"] {
         assert!(
             text.lines()
-                .any(|l| l.starts_with(&format!("course {slug} created: "))),
+                .any(|l| l.starts_with(&format!("course {slug} published as version 1: "))),
             "{slug} should be created\n{}",
             describe(&first)
         );
@@ -273,7 +273,7 @@ fn ingesting_the_sample_media_creates_each_course_and_repeating_it_changes_nothi
     assert_eq!(courses.len(), 2, "{}", describe(&second));
     for line in courses {
         assert!(
-            line.contains(" unchanged: "),
+            line.contains(" unchanged at version 1: "),
             "{line:?} should be unchanged\n{}",
             describe(&second)
         );
@@ -338,7 +338,7 @@ fn refused_then_created_once_fixed(
     assert!(
         stdout(&out)
             .lines()
-            .any(|l| l.starts_with("course party-basics created: ")),
+            .any(|l| l.starts_with("course party-basics published as version 1: ")),
         "the fixed course must be new to the store\n{}",
         describe(&out)
     );

@@ -2,9 +2,12 @@
 //! runtime (a test in `tests/` enforces it).
 
 pub mod catalog;
+pub mod catalog_edit;
 pub mod digest;
 pub mod lang;
+pub mod manifest;
 pub mod media;
 pub mod org;
 pub mod range;
 pub mod representation;
+pub mod search;

@@ -2,12 +2,12 @@
 
 mod assets;
 mod blob_meta;
-mod courses;
+mod catalog;
 mod people;
 
 pub use assets::{Job, JobStatus};
 pub use blob_meta::BlobMeta;
-pub use courses::{CourseRecord, Upsert};
+pub use catalog::CourseEntry;
 pub use people::{AuditEntry, MemberRecord, Terminal, TokenRecord};
 
 use crate::disk::{FreeSpaceFloor, SpaceError};

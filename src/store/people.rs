@@ -3,6 +3,7 @@
 //! `audit` (sequence, big-endian → who changed what, when).
 
 use super::{decode, encode, Store, StoreError};
+use crate::domain::catalog::Audience;
 use crate::domain::lang::Lang;
 use crate::domain::org::{Member, Org, OrgTree, Principal};
 use serde::{Deserialize, Serialize};
@@ -28,6 +29,9 @@ pub struct Terminal {
     pub name: String,
     pub org: String,
     pub languages: Vec<Lang>,
+    /// Who the station's catalogue is for; empty for every audience.
+    #[serde(default)]
+    pub audiences: Vec<Audience>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
