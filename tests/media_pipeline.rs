@@ -166,7 +166,12 @@ async fn a_course_with_a_bad_video_stores_nothing() {
             0,
             "{name}: nothing stored"
         );
-        assert!(app.services.store.course_entry("bad-course").unwrap().is_none());
+        assert!(app
+            .services
+            .store
+            .course_entry("bad-course")
+            .unwrap()
+            .is_none());
         assert_eq!(app.services.store.queued_jobs().unwrap(), 0);
     }
 }

@@ -37,6 +37,21 @@ impl Lang {
         self.0.split('-').nth(1).unwrap_or_default()
     }
 
+    /// The language's name for itself, for language pickers.
+    pub fn autonym(&self) -> &'static str {
+        match self.0.as_str() {
+            "zh-Hans" => "中文（简体）",
+            "ug-Arab" => "ئۇيغۇرچە",
+            "bo-Tibt" => "བོད་ཡིག",
+            "mn-Mong" => "ᠮᠣᠩᠭᠣᠯ ᠬᠡᠯᠡ",
+            "kk-Arab" => "قازاق ٴتىلى",
+            "ii-Yiii" => "ꆈꌠꉙ",
+            "za-Latn" => "Vahcuengh",
+            "ko-Kore" => "조선말",
+            _ => "",
+        }
+    }
+
     /// The HTML `dir` of text in this language: Arabic-script Uyghur and Kazakh run right to left.
     pub fn dir(&self) -> &'static str {
         if self.script() == "Arab" {
@@ -300,13 +315,19 @@ pub fn negotiate(
     let served = direct
         .or_else(through_chains)
         .or_else(|| available.iter().next().cloned())?;
-    Some(Negotiated {
-        fallback: requested.as_ref().is_some_and(|r| *r != served),
-        dir: served.dir(),
-        writing_mode: served.writing_mode(),
-        requested,
-        served,
-    })
+    Some(Negotiated::of(served, requested))
+}
+
+impl Negotiated {
+    pub fn of(served: Lang, requested: Option<Lang>) -> Negotiated {
+        Negotiated {
+            fallback: requested.as_ref().is_some_and(|r| *r != served),
+            dir: served.dir(),
+            writing_mode: served.writing_mode(),
+            requested,
+            served,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -252,6 +252,10 @@ pub enum Action<'a> {
     /// Learn that a member or organisation id does not exist (others get 403, so ids do not leak).
     SeeMissing,
     EditCatalogue,
+    /// Play a lesson (the answer carries the caller's resume position).
+    Play,
+    /// Follow the catalogue's changes as a station.
+    Sync,
 }
 
 /// Parent links of the organisation tree, for subtree questions.
@@ -304,16 +308,18 @@ pub fn permits(who: &Principal, action: &Action, tree: &OrgTree) -> bool {
                 WriteMember { org } | WriteTerminal { org } => under(org),
                 IssueToken { manager_of } => manager_of.is_some_and(|o| under(o) && o != top),
                 CreditMember(m) => under(&m.org),
-                ReadAudit | RevokeToken | SeeMissing | EditCatalogue => false,
+                ReadAudit | RevokeToken | SeeMissing | EditCatalogue | Play | Sync => false,
             }
         }
         Principal::Terminal { org, .. } => match action {
             ReadMember(m) | CreditMember(m) => m.org == *org,
+            Play | Sync => true,
             _ => false,
         },
         Principal::Member { member } => match action {
             ReadMember(m) => m.id == *member,
             CreditMember(m) => m.id == *member,
+            Play => true,
             _ => false,
         },
     }

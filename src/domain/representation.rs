@@ -67,9 +67,30 @@ pub fn inline_disposition(filename: &str) -> String {
     )
 }
 
+/// Whether an `If-None-Match` value names `etag`, by the weak comparison RFC 9110 §13.1.2
+/// asks for (a `W/` prefix on either side is ignored).
+pub fn none_match_hits(if_none_match: &str, etag: &str) -> bool {
+    let opaque = |tag: &str| tag.trim().trim_start_matches("W/").to_string();
+    let etag = opaque(etag);
+    if_none_match
+        .split(',')
+        .any(|tag| tag.trim() == "*" || opaque(tag) == etag)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn if_none_match_compares_weakly() {
+        let tag = "W/\"abc\"";
+        assert!(none_match_hits("W/\"abc\"", tag));
+        assert!(none_match_hits("\"abc\"", tag));
+        assert!(none_match_hits("\"x\", W/\"abc\"", tag));
+        assert!(none_match_hits("*", tag));
+        assert!(!none_match_hits("\"abcd\"", tag));
+        assert!(!none_match_hits("", tag));
+    }
 
     #[test]
     fn media_types_cover_streaming_and_text_files() {

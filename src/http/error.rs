@@ -141,6 +141,37 @@ impl From<crate::sign_in::SignInError> for ApiError {
     }
 }
 
+impl From<crate::catalog::CatalogOpError> for ApiError {
+    fn from(e: crate::catalog::CatalogOpError) -> Self {
+        use crate::catalog::CatalogOpError as E;
+        use crate::domain::catalog::CatalogError as Rule;
+        let message = e.to_string();
+        match e {
+            E::Rule(rule @ (Rule::NothingToPublish(_) | Rule::NotPublished(_))) => {
+                Self::new(StatusCode::CONFLICT, rule.code(), message)
+            }
+            E::Rule(rule) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, rule.code(), message),
+            E::NoCourse(_) | E::NoLesson(_) => Self::not_found(message),
+            E::CourseExists(_) => Self::new(StatusCode::CONFLICT, "exists", message),
+            E::UnknownBlob(_) => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown-blob", message)
+            }
+            E::Unplayable { .. } => Self::unplayable(message),
+            E::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<crate::catalog::SyncError> for ApiError {
+    fn from(e: crate::catalog::SyncError) -> Self {
+        use crate::catalog::SyncError as E;
+        match e {
+            E::Ahead { .. } => Self::new(StatusCode::CONFLICT, "resync", e.to_string()),
+            E::Store(s) => s.into(),
+        }
+    }
+}
+
 impl From<actix_web::error::BlockingError> for ApiError {
     fn from(e: actix_web::error::BlockingError) -> Self {
         Self::internal("background task failed", &e)

@@ -3,13 +3,17 @@
 
 mod assets;
 mod auth;
+mod catalog;
+mod catalog_edit;
 mod error;
 mod file_body;
 mod health;
+mod json;
 mod media;
 mod media_cache;
 mod metrics;
 mod people;
+mod sync;
 
 pub use error::ApiError;
 pub use metrics::Metrics;
@@ -18,7 +22,7 @@ use crate::services::Services;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::{KeepAlive, StatusCode};
-use actix_web::middleware::{from_fn, Next};
+use actix_web::middleware::{from_fn, Compress, Next};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -59,6 +63,9 @@ pub fn start_with_tls(
             )
             .app_data(web::PathConfig::default().error_handler(|e, _| {
                 error::framework_error(StatusCode::BAD_REQUEST, "bad-path", e)
+            }))
+            .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                error::framework_error(StatusCode::BAD_REQUEST, "bad-query", e)
             }))
             .wrap(from_fn(guard_and_count))
             .service(resource("/healthz").route(web::get().to(health::get_healthz)))
@@ -109,6 +116,7 @@ pub fn start_with_tls(
                     .route(web::delete().to(people::delete_session)),
             )
             .service(resource("/api/v1/audit").route(web::get().to(people::get_audit)))
+            .configure(catalog_routes)
             .default_service(web::to(not_found))
     })
     .keep_alive(KeepAlive::Timeout(Duration::from_secs(
@@ -147,6 +155,46 @@ pub fn start_with_tls(
         server = server.listen_rustls_0_23(listener, config)?;
     }
     Ok(server.run())
+}
+
+/// The catalogue and sync. Their JSON is compressed when the client asks; `/media` never is,
+/// since a compressed 200 beside uncompressed 206s would corrupt resumed downloads.
+fn catalog_routes(cfg: &mut web::ServiceConfig) {
+    let compressed = |pattern| resource(pattern).wrap(Compress::default());
+    cfg.service(
+        compressed("/api/v1/courses")
+            .route(web::get().to(catalog::get_courses))
+            .route(web::post().to(catalog_edit::post_course)),
+    )
+    .service(
+        compressed("/api/v1/courses/{id}")
+            .route(web::get().to(catalog::get_course))
+            .route(web::patch().to(catalog_edit::patch_course)),
+    )
+    .service(resource("/api/v1/courses/{id}/draft").route(web::get().to(catalog_edit::get_draft)))
+    .service(
+        resource("/api/v1/courses/{id}/lessons").route(web::post().to(catalog_edit::post_lesson)),
+    )
+    .service(
+        resource("/api/v1/courses/{id}/publish").route(web::post().to(catalog_edit::post_publish)),
+    )
+    .service(
+        resource("/api/v1/courses/{id}/retire").route(web::post().to(catalog_edit::post_retire)),
+    )
+    .service(
+        compressed("/api/v1/lessons/{id}")
+            .route(web::get().to(catalog::get_lesson))
+            .route(web::patch().to(catalog_edit::patch_lesson))
+            .route(web::delete().to(catalog_edit::delete_lesson)),
+    )
+    .service(compressed("/api/v1/lessons/{id}/play").route(web::get().to(catalog::get_play)))
+    .service(
+        resource("/api/v1/lessons/{id}/variants/{lang}")
+            .route(web::put().to(catalog_edit::put_variant))
+            .route(web::delete().to(catalog_edit::delete_variant)),
+    )
+    .service(compressed("/api/v1/taxonomy").route(web::get().to(catalog::get_taxonomy)))
+    .service(compressed("/api/v1/sync/changes").route(web::get().to(sync::get_changes)));
 }
 
 /// The route pattern a resource answers to, kept as data so metrics need not re-match the path.
