@@ -66,6 +66,14 @@ impl Catalog {
         Ok(view)
     }
 
+    /// The view, if one has been built (no waiting on the store).
+    pub fn current(&self) -> Option<Arc<View>> {
+        self.view
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
     /// Rebuilds the view after a change, if one is in use (a command-line ingest has none).
     fn refresh(&self, services: &Services) -> Result<(), StoreError> {
         let mut slot = self.view.write().unwrap_or_else(PoisonError::into_inner);

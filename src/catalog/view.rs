@@ -133,19 +133,23 @@ impl View {
             self.courses
                 .partition_point(|l| l.course.id.as_str() <= after)
         });
-        let found = query.text.as_deref().and_then(|q| self.text.search(q));
+        let found = query.text.as_deref().and_then(|q| self.text.candidates(q));
         let candidates: Box<dyn Iterator<Item = usize>> = match &found {
-            Some(docs) => Box::new(
+            Some((docs, _)) => Box::new(
                 docs.iter()
                     .map(|d| *d as usize)
                     .filter(move |d| *d >= start),
             ),
             None => Box::new(start..self.courses.len()),
         };
+        // Cheap filters first: confirming a text match reads the whole course's text.
         let mut matching = candidates
-            .map(|i| &self.courses[i])
-            .filter(|listed| matches(listed, query))
-            .map(|listed| &listed.course);
+            .filter(|i| matches(&self.courses[*i], query))
+            .filter(|i| match &found {
+                Some((_, normalized)) => self.text.confirms(*i as u32, normalized),
+                None => true,
+            })
+            .map(|i| &self.courses[i].course);
         let courses: Vec<&Course> = matching.by_ref().take(query.limit).collect();
         let more = matching.next().is_some();
         Listing { courses, more }

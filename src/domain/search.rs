@@ -58,6 +58,19 @@ impl TextIndex {
     /// The numbers, ascending, of the documents that contain `query`; `None` for an empty
     /// query (no filter).
     pub fn search(&self, query: &str) -> Option<Vec<u32>> {
+        let (candidates, query) = self.candidates(query)?;
+        Some(
+            candidates
+                .into_iter()
+                .filter(|doc| self.confirms(*doc, &query))
+                .collect(),
+        )
+    }
+
+    /// The documents that hold every character pair of `query` (a superset of the matches,
+    /// ascending), and the query as documents are indexed; `None` for an empty query. Callers
+    /// that need only the first few matches confirm candidates one at a time.
+    pub fn candidates(&self, query: &str) -> Option<(Vec<u32>, String)> {
         let query = normalize(query);
         let chars: Vec<char> = query.chars().collect();
         let mut keys: Vec<u64> = match chars.as_slice() {
@@ -71,7 +84,7 @@ impl TextIndex {
         for key in &keys {
             match self.grams.get(key) {
                 Some(list) => lists.push(list),
-                None => return Some(Vec::new()),
+                None => return Some((Vec::new(), query)),
             }
         }
         lists.sort_by_key(|l| l.len());
@@ -79,8 +92,14 @@ impl TextIndex {
         for list in &lists[1..] {
             candidates.retain(|doc| list.binary_search(doc).is_ok());
         }
-        candidates.retain(|doc| self.docs[*doc as usize].contains(&query));
-        Some(candidates)
+        Some((candidates, query))
+    }
+
+    /// Whether document `doc` really contains `normalized` (as `candidates` returned it).
+    pub fn confirms(&self, doc: u32, normalized: &str) -> bool {
+        self.docs
+            .get(doc as usize)
+            .is_some_and(|text| text.contains(normalized))
     }
 }
 

@@ -50,6 +50,9 @@ fn explicit_lang(tag: &str) -> Result<Lang, ApiError> {
 }
 
 async fn view(services: &ServicesData) -> Result<Arc<View>, ApiError> {
+    if let Some(view) = services.catalog.current() {
+        return Ok(view);
+    }
     let services = services.clone();
     Ok(web::block(move || services.catalog.view(&services)).await??)
 }
