@@ -162,7 +162,12 @@ pub async fn get_courses(
         theme: params.theme,
         audience: params.audience,
         program: params.program,
-        lang: params.lang.as_deref().map(explicit_lang).transpose()?,
+        lang: params
+            .lang
+            .as_deref()
+            .filter(|l| !l.is_empty())
+            .map(explicit_lang)
+            .transpose()?,
         text: text.map(str::to_string),
         after: params.after.clone(),
         limit,
