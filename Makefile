@@ -32,3 +32,4 @@ bench:
 	scripts/bench-delivery
 	scripts/bench-media
 	scripts/bench-people
+	scripts/bench-catalog
