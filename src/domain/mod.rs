@@ -4,7 +4,10 @@
 pub mod catalog;
 pub mod catalog_edit;
 pub mod digest;
+pub mod flow;
+pub mod interval;
 pub mod lang;
+pub mod ledger;
 pub mod manifest;
 pub mod media;
 pub mod org;

@@ -1,0 +1,329 @@
+//! The crediting rules of the study-hour ledger. A member is credited, per year, the most lesson
+//! time their plays can justify together:
+//! - per (lesson, year), each millisecond of the lesson counts once (a union), and only inside
+//!   the lesson's duration: rewatching, seeking back and double delivery add nothing;
+//! - a member has one timeline: each wall-clock millisecond earns, through one play only, at
+//!   most `rate` media milliseconds — fast-forward and two devices at once earn no more;
+//! - a play's wall interval is extended by the tolerance, so a report whose media runs a little
+//!   longer than its clock still earns all of it, and back-to-back reports share the slack;
+//! - a play spanning New Year is split: media goes to the old year up to what its wall time
+//!   there can earn, the rest to the new year, where the lesson counts afresh.
+//!
+//! "The most they can justify" is a maximum flow from wall time through plays to lesson time.
+//! It depends only on the set of plays — not the order they arrived in, nor repeats — and
+//! adding a play can never lower it.
+
+use super::flow::FlowGraph;
+use super::interval::split_at_length;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The rule parameters (from the `ledger` settings).
+#[derive(Debug, Clone)]
+pub struct Rules {
+    /// Media ms creditable per 1000 wall ms (max_rate × 1000).
+    pub rate_milli: i64,
+    pub tolerance_ms: i64,
+    pub calendar: Calendar,
+}
+
+/// Where years begin, in one time zone.
+#[derive(Debug, Clone)]
+pub struct Calendar(jiff::tz::TimeZone);
+
+impl Calendar {
+    pub fn new(zone: &str) -> Result<Calendar, String> {
+        jiff::tz::TimeZone::get(zone)
+            .map(Calendar)
+            .map_err(|e| format!("unknown time zone {zone:?}: {e}"))
+    }
+
+    pub fn year_of(&self, ms: i64) -> i32 {
+        jiff::Timestamp::from_millisecond(ms)
+            .map(|t| i32::from(t.to_zoned(self.0.clone()).year()))
+            .unwrap_or(0)
+    }
+
+    /// The first millisecond of `year`.
+    pub fn year_start(&self, year: i32) -> i64 {
+        i16::try_from(year)
+            .ok()
+            .and_then(|y| jiff::civil::date(y, 1, 1).to_zoned(self.0.clone()).ok())
+            .map_or(i64::MAX, |z| z.timestamp().as_millisecond())
+    }
+
+    /// The year of a calendar date `YYYY-MM-DD`.
+    pub fn year_of_date(date: &str) -> Option<i32> {
+        date.parse::<jiff::civil::Date>()
+            .ok()
+            .map(|d| i32::from(d.year()))
+    }
+}
+
+/// A report ready to credit: wall times corrected, media clipped to the lesson.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Play {
+    pub id: String,
+    pub lesson: String,
+    pub duration_ms: i64,
+    /// Epoch milliseconds, `[from, to)`.
+    pub wall: (i64, i64),
+    /// Media milliseconds in the order played.
+    pub played: Vec<(i64, i64)>,
+    pub position_ms: i64,
+    /// The group session this play was part of (centralised training).
+    pub session: Option<String>,
+}
+
+impl Play {
+    fn key(&self) -> (i64, i64, &str) {
+        (self.wall.0, self.wall.1, &self.id)
+    }
+
+    /// The played media inside the lesson, in the order played.
+    fn media(&self) -> Vec<(i64, i64)> {
+        self.played
+            .iter()
+            .map(|&(a, b)| (a.max(0), b.min(self.duration_ms)))
+            .filter(|(a, b)| a < b)
+            .collect()
+    }
+}
+
+/// What one year of a member's ledger adds up to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct YearTotal {
+    pub credited_ms: i64,
+    pub lessons: BTreeMap<String, i64>,
+    /// Group sessions the member took part in (centralised training).
+    pub sessions: BTreeSet<String>,
+}
+
+/// A member's plays and what they earn.
+#[derive(Debug, Clone, Default)]
+pub struct MemberLedger {
+    /// In canonical order: wall start, wall end, id.
+    plays: Vec<Play>,
+    years: BTreeMap<i32, YearTotal>,
+}
+
+/// The part of a play that falls in one year.
+struct Part<'a> {
+    lesson: &'a str,
+    wall: (i64, i64),
+    media: Vec<(i64, i64)>,
+}
+
+impl MemberLedger {
+    pub fn new(mut plays: Vec<Play>, rules: &Rules) -> MemberLedger {
+        plays.sort_by(|a, b| a.key().cmp(&b.key()));
+        plays.dedup_by(|a, b| a.id == b.id);
+        let mut ledger = MemberLedger {
+            plays,
+            years: BTreeMap::new(),
+        };
+        let years: BTreeSet<i32> = ledger
+            .plays
+            .iter()
+            .flat_map(|p| years_of(p, rules))
+            .collect();
+        for year in years {
+            ledger.recompute(year, rules);
+        }
+        ledger
+    }
+
+    /// Adds a play (a repeated id changes nothing); returns how much the member's total grew.
+    pub fn add(&mut self, play: Play, rules: &Rules) -> i64 {
+        if self.plays.iter().any(|p| p.id == play.id) {
+            return 0;
+        }
+        let before = self.total_ms();
+        let years = years_of(&play, rules);
+        let at = self.plays.partition_point(|p| p.key() < play.key());
+        self.plays.insert(at, play);
+        for year in years {
+            self.recompute(year, rules);
+        }
+        self.total_ms() - before
+    }
+
+    pub fn plays(&self) -> &[Play] {
+        &self.plays
+    }
+
+    pub fn total_ms(&self) -> i64 {
+        self.years.values().map(|y| y.credited_ms).sum()
+    }
+
+    pub fn years(&self) -> impl Iterator<Item = (&i32, &YearTotal)> {
+        self.years.iter()
+    }
+
+    pub fn year(&self, year: i32) -> YearTotal {
+        self.years.get(&year).cloned().unwrap_or_default()
+    }
+
+    /// Lesson → (position, wall end) of the play that ended last.
+    pub fn resume(&self) -> BTreeMap<&str, (i64, i64)> {
+        let mut latest: BTreeMap<&str, (i64, &str, i64)> = BTreeMap::new();
+        for p in &self.plays {
+            let candidate = (
+                p.wall.1,
+                p.id.as_str(),
+                p.position_ms.clamp(0, p.duration_ms),
+            );
+            let slot = latest.entry(p.lesson.as_str()).or_insert(candidate);
+            if (candidate.0, candidate.1) > (slot.0, slot.1) {
+                *slot = candidate;
+            }
+        }
+        latest
+            .into_iter()
+            .map(|(lesson, (at, _, position))| (lesson, (position, at)))
+            .collect()
+    }
+
+    fn recompute(&mut self, year: i32, rules: &Rules) {
+        let mut parts = Vec::new();
+        let mut sessions = BTreeSet::new();
+        for play in &self.plays {
+            for (y, part) in split_by_year(play, rules) {
+                if y == year {
+                    parts.push(part);
+                    sessions.extend(play.session.iter().cloned());
+                }
+            }
+        }
+        let lessons = most_justified(&parts, rules.rate_milli);
+        let total = YearTotal {
+            credited_ms: lessons.values().sum(),
+            lessons,
+            sessions,
+        };
+        if total == YearTotal::default() {
+            self.years.remove(&year);
+        } else {
+            self.years.insert(year, total);
+        }
+    }
+}
+
+fn years_of(play: &Play, rules: &Rules) -> Vec<i32> {
+    let first = rules.calendar.year_of(play.wall.0);
+    let last = rules.calendar.year_of(play.wall.1.max(play.wall.0 + 1) - 1);
+    (first..=last).collect()
+}
+
+/// A play's parts, one per year its wall interval touches. Media goes to each year up to what
+/// its wall time there can earn; the tolerance extends the last part, but not past its year.
+fn split_by_year<'a>(play: &'a Play, rules: &Rules) -> Vec<(i32, Part<'a>)> {
+    let mut parts = Vec::new();
+    let (from, to) = play.wall;
+    if from >= to {
+        return parts;
+    }
+    let mut media = play.media();
+    let mut start = from;
+    loop {
+        let year = rules.calendar.year_of(start);
+        let year_end = rules.calendar.year_start(year + 1);
+        let end = year_end.min(to);
+        let last = end >= to;
+        let part_media = if last {
+            std::mem::take(&mut media)
+        } else {
+            let (head, tail) = split_at_length(&media, (end - start) * rules.rate_milli / 1000);
+            media = tail;
+            head
+        };
+        let wall_end = if last {
+            (end + rules.tolerance_ms).min(year_end)
+        } else {
+            end
+        };
+        parts.push((
+            year,
+            Part {
+                lesson: &play.lesson,
+                wall: (start, wall_end),
+                media: part_media,
+            },
+        ));
+        if last {
+            return parts;
+        }
+        start = end;
+    }
+}
+
+const UNLIMITED: i64 = i64::MAX / 4;
+
+/// The most lesson time, per lesson, that the parts can earn together: a flow from wall-time
+/// segments (each earns at most its length × rate, once) through the parts covering them, to
+/// lesson-time segments (each counts once). Capacities are in thousandths of a millisecond so
+/// the rate stays an integer.
+fn most_justified(parts: &[Part], rate_milli: i64) -> BTreeMap<String, i64> {
+    let mut graph = FlowGraph::new(2);
+    let (source, sink) = (0, 1);
+    let mut wall_points: Vec<i64> = parts.iter().flat_map(|p| [p.wall.0, p.wall.1]).collect();
+    wall_points.sort_unstable();
+    wall_points.dedup();
+    let wall_nodes: Vec<usize> = wall_points
+        .windows(2)
+        .map(|w| {
+            let node = graph.add_node();
+            graph.add_edge(source, node, (w[1] - w[0]) * rate_milli);
+            node
+        })
+        .collect();
+    let mut media_points: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+    for part in parts {
+        let points = media_points.entry(part.lesson).or_default();
+        points.extend(part.media.iter().flat_map(|&(a, b)| [a, b]));
+    }
+    // Lesson → its segments' nodes and the edges that carry their credit to the sink.
+    let mut media_nodes: BTreeMap<&str, Vec<(usize, usize)>> = BTreeMap::new();
+    for (lesson, points) in &mut media_points {
+        points.sort_unstable();
+        points.dedup();
+        let nodes = points
+            .windows(2)
+            .map(|w| {
+                let node = graph.add_node();
+                (node, graph.add_edge(node, sink, (w[1] - w[0]) * 1000))
+            })
+            .collect();
+        media_nodes.insert(lesson, nodes);
+    }
+    let index = |points: &[i64], at: i64| points.partition_point(|p| *p < at);
+    for part in parts {
+        let node = graph.add_node();
+        let covered = index(&wall_points, part.wall.0)..index(&wall_points, part.wall.1);
+        for &wall in &wall_nodes[covered] {
+            graph.add_edge(wall, node, UNLIMITED);
+        }
+        let (Some(points), Some(nodes)) =
+            (media_points.get(part.lesson), media_nodes.get(part.lesson))
+        else {
+            continue;
+        };
+        for &(a, b) in &part.media {
+            for &(media, _) in &nodes[index(points, a)..index(points, b)] {
+                graph.add_edge(node, media, UNLIMITED);
+            }
+        }
+    }
+    graph.max_flow(source, sink);
+    media_nodes
+        .into_iter()
+        .map(|(lesson, nodes)| {
+            let credit: i64 = nodes.iter().map(|(_, edge)| graph.flow(*edge)).sum();
+            (lesson.to_string(), credit / 1000)
+        })
+        .filter(|(_, credit)| *credit > 0)
+        .collect()
+}
+
+#[cfg(test)]
+#[path = "ledger_tests.rs"]
+mod tests;
