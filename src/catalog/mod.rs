@@ -174,7 +174,7 @@ pub fn edit_course(
         },
         (None, None) => return Err(CatalogOpError::NoCourse(id.to_string())),
     };
-    let summary = format!("{edits:?}");
+    let summary: Vec<String> = edits.iter().map(Edit::summary).collect();
     let edited = catalog_edit::apply(&base, edits)?;
     let mut new_lessons = Vec::new();
     for lesson in &edited.lessons {

@@ -78,6 +78,24 @@ pub enum Edit {
     },
 }
 
+impl Edit {
+    /// A short line for the audit log.
+    pub fn summary(&self) -> String {
+        match self {
+            Edit::Course(_) => "course".into(),
+            Edit::AddLesson(new) => format!("add-lesson {}", new.id),
+            Edit::Lesson { id, .. } => format!("lesson {id}"),
+            Edit::RemoveLesson(id) => format!("remove-lesson {id}"),
+            Edit::SetVariant {
+                lesson,
+                lang,
+                variant,
+            } => format!("set-variant {lesson} {lang} {}", variant.sha256),
+            Edit::RemoveVariant { lesson, lang } => format!("remove-variant {lesson} {lang}"),
+        }
+    }
+}
+
 impl NewCourse {
     /// The first draft of the course.
     pub fn draft(self) -> Result<Course, CatalogError> {
