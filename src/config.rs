@@ -20,7 +20,38 @@ pub struct Settings {
     pub storage: StorageSettings,
     pub media: MediaSettings,
     pub catalog: CatalogSettings,
+    pub ledger: LedgerSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerSettings {
+    pub minutes_per_hour: u32,
+    pub member_hours: u32,
+    pub leader_hours: u32,
+    pub timezone: String,
+    pub max_rate: f64,
+    #[serde(with = "humantime_serde_duration")]
+    pub offline_max_age: std::time::Duration,
+    pub tolerance_ms: u64,
+    #[serde(with = "humantime_serde_duration")]
+    pub max_clock_skew: std::time::Duration,
+}
+
+/// Durations written as "90d" or "5m".
+mod humantime_serde_duration {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&humantime::format_duration(*d).to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let text = String::deserialize(d)?;
+        humantime::parse_duration(&text).map_err(serde::de::Error::custom)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -143,6 +174,16 @@ impl Default for Settings {
                 page_size: 20,
                 max_page_size: 100,
                 sync_page_size: 50,
+            },
+            ledger: LedgerSettings {
+                minutes_per_hour: 45,
+                member_hours: 32,
+                leader_hours: 56,
+                timezone: "Asia/Shanghai".into(),
+                max_rate: 1.0,
+                offline_max_age: std::time::Duration::from_secs(90 * 86_400),
+                tolerance_ms: 2000,
+                max_clock_skew: std::time::Duration::from_secs(300),
             },
             log: LogSettings {
                 filter: "info".into(),
@@ -292,6 +333,19 @@ impl Settings {
                     .into(),
             );
         }
+        let l = &self.ledger;
+        if let Err(reason) = crate::domain::ledger::Calendar::new(&l.timezone) {
+            return invalid("ledger.timezone", reason);
+        }
+        if !(l.max_rate > 0.0 && l.max_rate <= 16.0) {
+            return invalid("ledger.max_rate", "must be above 0 and at most 16".into());
+        }
+        if l.minutes_per_hour == 0 || l.minutes_per_hour > 60 {
+            return invalid("ledger.minutes_per_hour", "must be between 1 and 60".into());
+        }
+        if l.tolerance_ms > 60_000 {
+            return invalid("ledger.tolerance_ms", "must be at most 60000".into());
+        }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.filter) {
             return invalid("log.filter", e.to_string());
         }
@@ -303,6 +357,17 @@ impl Settings {
             max_width: self.media.max_width,
             max_height: self.media.max_height,
             max_duration_ms: self.media.max_duration_secs.saturating_mul(1000),
+        }
+    }
+
+    /// The crediting rules (checked by `validate`).
+    pub fn ledger_rules(&self) -> crate::domain::ledger::Rules {
+        let l = &self.ledger;
+        crate::domain::ledger::Rules {
+            rate_milli: (l.max_rate * 1000.0).round() as i64,
+            tolerance_ms: l.tolerance_ms as i64,
+            calendar: crate::domain::ledger::Calendar::new(&l.timezone)
+                .unwrap_or_else(|_| crate::domain::ledger::Calendar::utc()),
         }
     }
 

@@ -37,6 +37,10 @@ impl Calendar {
             .map_err(|e| format!("unknown time zone {zone:?}: {e}"))
     }
 
+    pub fn utc() -> Calendar {
+        Calendar(jiff::tz::TimeZone::UTC)
+    }
+
     pub fn year_of(&self, ms: i64) -> i32 {
         jiff::Timestamp::from_millisecond(ms)
             .map(|t| i32::from(t.to_zoned(self.0.clone()).year()))

@@ -1,0 +1,250 @@
+//! What players, stations and managers send to the ledger — watch reports, group sessions and
+//! registrations — and the checks that turn them into plays or reject them with a reason.
+
+use super::lang::Lang;
+use super::ledger::Play;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use sha2::Digest as _;
+
+/// One watch report, as §4 of the HTTP contract shapes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WatchReport {
+    pub id: String,
+    pub member: String,
+    pub lesson: String,
+    pub lang: Lang,
+    /// Media milliseconds played, `[from, to)`, in the order played.
+    pub played: Vec<(u64, u64)>,
+    /// When they were played, by the sender's clock.
+    pub wall: (Timestamp, Timestamp),
+    pub position_ms: u64,
+    /// The sender's clock when it sent the report, to correct a wrong clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_clock: Option<Timestamp>,
+    #[serde(default)]
+    pub group_session: Option<String>,
+}
+
+/// Why a well-formed report earns nothing and is not kept.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    #[error("report id must be 1-100 printable characters without spaces")]
+    BadId,
+    #[error("played interval [{0}, {1}) is empty or reversed")]
+    BadInterval(u64, u64),
+    #[error("a report may hold at most {MAX_INTERVALS} played intervals")]
+    TooManyIntervals,
+    #[error("the wall interval must end after it starts and last at most a day")]
+    BadWall,
+    #[error("it ended {ago_s} s ago, beyond the {max_s} s offline reports are kept for")]
+    TooOld { ago_s: i64, max_s: i64 },
+    #[error("it ends {ahead_s} s in the future (after correcting the sender's clock)")]
+    InFuture { ahead_s: i64 },
+    #[error("no member {0:?}")]
+    UnknownMember(String),
+    #[error("this token may not credit member {0:?}")]
+    Forbidden(String),
+    #[error("no published lesson {0:?}")]
+    UnknownLesson(String),
+    #[error("report id {0:?} was already used for a different report")]
+    Conflict(String),
+    #[error("{0}")]
+    Session(String),
+}
+
+pub const MAX_INTERVALS: usize = 10_000;
+const DAY_MS: i64 = 86_400_000;
+
+/// The limits the checks apply.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub offline_max_age_ms: i64,
+    pub max_clock_skew_ms: i64,
+}
+
+pub fn check_report_id(id: &str) -> Result<(), Rejection> {
+    let ok = !id.is_empty() && id.len() <= 100 && id.bytes().all(|b| b.is_ascii_graphic());
+    ok.then_some(()).ok_or(Rejection::BadId)
+}
+
+impl WatchReport {
+    /// A digest of everything but `device_clock`, which changes when a report is sent again.
+    pub fn body_digest(&self) -> [u8; 32] {
+        let canonical = WatchReport {
+            device_clock: None,
+            ..self.clone()
+        };
+        let json = serde_json::to_vec(&canonical).unwrap_or_default();
+        sha2::Sha256::digest(&json).into()
+    }
+
+    /// How far the sender's clock is behind the server's, in ms (0 when it did not say).
+    pub fn clock_offset_ms(&self, received_ms: i64) -> i64 {
+        self.device_clock
+            .map_or(0, |clock| received_ms - clock.as_millisecond())
+    }
+
+    /// Checks the report against the rules and makes it a play. `offset_ms` corrects the
+    /// sender's clock; `duration_ms` is the lesson's.
+    pub fn to_play(
+        &self,
+        received_ms: i64,
+        offset_ms: i64,
+        duration_ms: i64,
+        limits: &Limits,
+    ) -> Result<Play, Rejection> {
+        check_report_id(&self.id)?;
+        if self.played.len() > MAX_INTERVALS {
+            return Err(Rejection::TooManyIntervals);
+        }
+        if let Some(&(a, b)) = self.played.iter().find(|(a, b)| a >= b) {
+            return Err(Rejection::BadInterval(a, b));
+        }
+        let from = self.wall.0.as_millisecond() + offset_ms;
+        let to = self.wall.1.as_millisecond() + offset_ms;
+        if to <= from || to - from > DAY_MS {
+            return Err(Rejection::BadWall);
+        }
+        if to > received_ms + limits.max_clock_skew_ms {
+            return Err(Rejection::InFuture {
+                ahead_s: (to - received_ms) / 1000,
+            });
+        }
+        if received_ms - to > limits.offline_max_age_ms {
+            return Err(Rejection::TooOld {
+                ago_s: (received_ms - to) / 1000,
+                max_s: limits.offline_max_age_ms / 1000,
+            });
+        }
+        let clamp = |ms: u64| i64::try_from(ms).unwrap_or(i64::MAX);
+        Ok(Play {
+            id: self.id.clone(),
+            lesson: self.lesson.clone(),
+            duration_ms,
+            wall: (from, to),
+            played: self
+                .played
+                .iter()
+                .map(|&(a, b)| (clamp(a), clamp(b)))
+                .collect(),
+            position_ms: clamp(self.position_ms),
+            session: self.group_session.clone(),
+        })
+    }
+}
+
+/// A manager's entry of hours for an offline activity, or a correction of one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Registration {
+    pub id: String,
+    /// The day of the activity, `YYYY-MM-DD`, in the ledger's time zone.
+    pub date: String,
+    /// Negative only in a correction.
+    pub duration_ms: i64,
+    pub reason: String,
+    /// Whether the activity was centralised training.
+    #[serde(default)]
+    pub centralised: bool,
+    /// The registration this one corrects.
+    #[serde(default)]
+    pub corrects: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegistrationError {
+    #[error("registration id must be 1-100 printable characters without spaces")]
+    BadId,
+    #[error("date {0:?} is not a calendar date YYYY-MM-DD")]
+    BadDate(String),
+    #[error("a reason (1-500 characters) is required")]
+    NoReason,
+    #[error("duration_ms must be non-zero and at most a day either way")]
+    BadDuration,
+    #[error("only a correction (with \"corrects\") may subtract time")]
+    NegativeWithoutCorrection,
+    #[error("no registration {0:?} of this member to correct")]
+    NothingToCorrect(String),
+    #[error("a correction corrects an original entry, not another correction")]
+    CorrectionOfCorrection,
+    #[error("the correction would leave {0:?} below zero")]
+    OverCorrection(String),
+    #[error("registration id {0:?} was already used for a different entry")]
+    Conflict(String),
+}
+
+impl Registration {
+    /// The checks that need no other entries.
+    pub fn check(&self) -> Result<i32, RegistrationError> {
+        check_report_id(&self.id).map_err(|_| RegistrationError::BadId)?;
+        let year = super::ledger::Calendar::year_of_date(&self.date)
+            .ok_or_else(|| RegistrationError::BadDate(self.date.clone()))?;
+        let reason = self.reason.trim();
+        if reason.is_empty() || reason.chars().count() > 500 {
+            return Err(RegistrationError::NoReason);
+        }
+        if self.duration_ms == 0 || self.duration_ms.abs() > DAY_MS {
+            return Err(RegistrationError::BadDuration);
+        }
+        if self.duration_ms < 0 && self.corrects.is_none() {
+            return Err(RegistrationError::NegativeWithoutCorrection);
+        }
+        Ok(year)
+    }
+
+    /// Checks a correction against the member's earlier entries.
+    pub fn check_against(&self, earlier: &[Registration]) -> Result<(), RegistrationError> {
+        let Some(target) = &self.corrects else {
+            return Ok(());
+        };
+        let original = earlier
+            .iter()
+            .find(|r| &r.id == target)
+            .ok_or_else(|| RegistrationError::NothingToCorrect(target.clone()))?;
+        if original.corrects.is_some() {
+            return Err(RegistrationError::CorrectionOfCorrection);
+        }
+        let net: i64 = earlier
+            .iter()
+            .filter(|r| r.corrects.as_ref() == Some(target))
+            .map(|r| r.duration_ms)
+            .sum::<i64>()
+            + original.duration_ms
+            + self.duration_ms;
+        if net < 0 {
+            return Err(RegistrationError::OverCorrection(target.clone()));
+        }
+        Ok(())
+    }
+}
+
+/// What a member's registrations add to a year: time, and centralised trainings (originals
+/// marked centralised that corrections have not brought to zero).
+pub fn registered(entries: &[Registration], year: i32) -> (i64, usize) {
+    let in_year = |r: &&Registration| super::ledger::Calendar::year_of_date(&r.date) == Some(year);
+    let time = entries
+        .iter()
+        .filter(in_year)
+        .map(|r| r.duration_ms)
+        .sum::<i64>();
+    let centralised = entries
+        .iter()
+        .filter(in_year)
+        .filter(|r| r.corrects.is_none() && r.centralised)
+        .filter(|r| {
+            let corrections: i64 = entries
+                .iter()
+                .filter(|c| c.corrects.as_ref() == Some(&r.id))
+                .map(|c| c.duration_ms)
+                .sum();
+            r.duration_ms + corrections > 0
+        })
+        .count();
+    (time.max(0), centralised)
+}
+
+#[cfg(test)]
+#[path = "watch_tests.rs"]
+mod tests;
