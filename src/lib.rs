@@ -20,6 +20,7 @@ pub mod disk;
 pub mod domain;
 pub mod http;
 pub mod ingest;
+pub mod ledger;
 pub mod media;
 pub mod people;
 pub mod people_import;

@@ -73,8 +73,39 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Write an organisation's study-hour report for a year as CSV (UTF-8 with BOM).
+    Report {
+        #[arg(long)]
+        org: String,
+        /// The calendar year (default: this year in ledger.timezone).
+        #[arg(long)]
+        year: Option<i32>,
+        /// One row per organisation, or per member.
+        #[arg(long, value_enum, default_value = "org")]
+        by: ReportBy,
+        /// Where to write it (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// The study-hour ledger.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
     /// Print the effective settings after every layer is applied.
     Config,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ReportBy {
+    Org,
+    Member,
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Recompute every member's totals from the ledger's entries and compare with those kept.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -152,8 +183,47 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
         Command::Member { command } => setup::member(&services, command),
         Command::Terminal { command } => setup::terminal(&services, command),
         Command::Admin { command } => setup::admin(&services, command),
+        Command::Report { org, year, by, out } => report(&services, &org, year, by, out),
+        Command::Ledger {
+            command: LedgerCommand::Verify,
+        } => {
+            let problems = yuanjiao::ledger::report::verify(&services)?;
+            for problem in &problems {
+                println!("{problem}");
+            }
+            println!("{} differences", problems.len());
+            Ok(if problems.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
         Command::Config | Command::Tls { .. } | Command::Serve => Ok(ExitCode::SUCCESS),
     }
+}
+
+fn report(
+    services: &Services,
+    org: &str,
+    year: Option<i32>,
+    by: ReportBy,
+    out: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    use yuanjiao::ledger::report as r;
+    let year = year.unwrap_or_else(|| r::this_year(services));
+    let Some(found) = r::org_report(services, org, year)? else {
+        anyhow::bail!("no organisation {org:?}");
+    };
+    let csv = match by {
+        ReportBy::Org => r::orgs_csv(&found, year)?,
+        ReportBy::Member => r::members_csv(&r::member_rows(services, &found))?,
+    };
+    match out {
+        Some(path) => std::fs::write(&path, csv)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => std::io::Write::write_all(&mut std::io::stdout(), &csv)?,
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Checks certificates and binds the listeners before opening the store, so a bad setting

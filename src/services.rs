@@ -18,6 +18,7 @@ pub struct Services {
     pub clock: Arc<dyn Clock>,
     pub jobs_wakeup: crate::media::jobs::Wakeup,
     pub catalog: crate::catalog::Catalog,
+    pub ledger: crate::ledger::Ledger,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +63,7 @@ impl Services {
             clock,
             jobs_wakeup: Default::default(),
             catalog: Default::default(),
+            ledger: Default::default(),
         })
     }
 

@@ -64,7 +64,7 @@ impl Calendar {
 }
 
 /// A report ready to credit: wall times corrected, media clipped to the lesson.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Play {
     pub id: String,
     pub lesson: String,
@@ -212,7 +212,8 @@ impl MemberLedger {
     }
 }
 
-fn years_of(play: &Play, rules: &Rules) -> Vec<i32> {
+/// The years a play's wall interval touches.
+pub fn years_of(play: &Play, rules: &Rules) -> Vec<i32> {
     let first = rules.calendar.year_of(play.wall.0);
     let last = rules.calendar.year_of(play.wall.1.max(play.wall.0 + 1) - 1);
     (first..=last).collect()

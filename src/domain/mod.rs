@@ -6,6 +6,7 @@ pub mod catalog_edit;
 pub mod digest;
 pub mod flow;
 pub mod group;
+pub mod hours;
 pub mod interval;
 pub mod lang;
 pub mod ledger;

@@ -244,8 +244,10 @@ pub enum Action<'a> {
     IssueToken {
         manager_of: Option<&'a str>,
     },
-    /// Credit or register hours for a member.
+    /// Credit watched time to a member.
     CreditMember(&'a Member),
+    /// Register hours of an offline activity for a member.
+    RegisterHours(&'a Member),
     ReadAudit,
     /// Revoke a token that is not the caller's own.
     RevokeToken,
@@ -307,7 +309,7 @@ pub fn permits(who: &Principal, action: &Action, tree: &OrgTree) -> bool {
                 ReadMember(m) => m.orgs().any(under),
                 WriteMember { org } | WriteTerminal { org } => under(org),
                 IssueToken { manager_of } => manager_of.is_some_and(|o| under(o) && o != top),
-                CreditMember(m) => under(&m.org),
+                CreditMember(m) | RegisterHours(m) => under(&m.org),
                 ReadAudit | RevokeToken | SeeMissing | EditCatalogue | Play | Sync => false,
             }
         }

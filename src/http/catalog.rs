@@ -415,6 +415,8 @@ struct Play<'a> {
     thumbnail: Option<String>,
     /// Path under the variant → URL, for every file made from it (renditions, HLS, thumbnail).
     files: BTreeMap<String, String>,
+    /// Where the member left off, for a member's own token.
+    resume_ms: Option<i64>,
 }
 
 /// The languages a caller set in their profile, used when the request names none.
@@ -466,9 +468,25 @@ pub async fn get_play(
         )));
     };
     let source = crate::domain::digest::Sha256::parse_hex(&variant.sha256)?;
-    let derived = {
+    let member = match &caller.0 {
+        Principal::Member { member } => Some(member.clone()),
+        _ => None,
+    };
+    let lesson_id = lesson.id.clone();
+    let (derived, resume_ms) = {
         let services = services.clone();
-        web::block(move || services.store.derived_files(&source)).await??
+        web::block(move || -> Result<_, ApiError> {
+            let derived = services.store.derived_files(&source)?;
+            let resume = match member {
+                Some(member) => crate::ledger::report::resume(&services, &member)?
+                    .into_iter()
+                    .find(|r| r.lesson == lesson_id)
+                    .map(|r| r.position_ms),
+                None => None,
+            };
+            Ok((derived, resume))
+        })
+        .await??
     };
     let files: BTreeMap<String, String> = derived
         .into_iter()
@@ -491,6 +509,7 @@ pub async fn get_play(
         hls: files.get("hls/master.m3u8").cloned(),
         thumbnail: files.get("thumbnail.jpg").cloned(),
         files,
+        resume_ms,
         lang: lang.clone(),
     };
     revalidatable(&req, &play, Some(&[lang.served.as_str()]), Cache::Private)

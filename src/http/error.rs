@@ -172,6 +172,40 @@ impl From<crate::catalog::SyncError> for ApiError {
     }
 }
 
+impl From<crate::ledger::session::SessionError> for ApiError {
+    fn from(e: crate::ledger::session::SessionError) -> Self {
+        use crate::ledger::session::SessionError as E;
+        let message = e.to_string();
+        match e {
+            E::NotAStation | E::NotYours(_) => {
+                Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+            }
+            E::NotFound(_) => Self::not_found(message),
+            E::Exists(_) => Self::new(StatusCode::CONFLICT, "exists", message),
+            E::Ended(_) => Self::new(StatusCode::CONFLICT, "ended", message),
+            E::Invalid(_) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message),
+            E::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<crate::ledger::registration::RegisterError> for ApiError {
+    fn from(e: crate::ledger::registration::RegisterError) -> Self {
+        use crate::domain::watch::{RegistrationError, Rejection};
+        use crate::ledger::registration::RegisterError as E;
+        let message = e.to_string();
+        match e {
+            E::Invalid(RegistrationError::Conflict(_)) => {
+                Self::new(StatusCode::CONFLICT, "conflict", message)
+            }
+            E::Invalid(_) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message),
+            E::Refused(Rejection::UnknownMember(_)) => Self::not_found(message),
+            E::Refused(_) => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
+            E::Store(s) => s.into(),
+        }
+    }
+}
+
 impl From<actix_web::error::BlockingError> for ApiError {
     fn from(e: actix_web::error::BlockingError) -> Self {
         Self::internal("background task failed", &e)

@@ -8,12 +8,14 @@ mod catalog_edit;
 mod error;
 mod file_body;
 mod health;
+mod hours;
 mod json;
 mod media;
 mod media_cache;
 mod metrics;
 mod people;
 mod sync;
+mod watch;
 
 pub use error::ApiError;
 pub use metrics::Metrics;
@@ -117,6 +119,7 @@ pub fn start_with_tls(
             )
             .service(resource("/api/v1/audit").route(web::get().to(people::get_audit)))
             .configure(catalog_routes)
+            .configure(ledger_routes)
             .default_service(web::to(not_found))
     })
     .keep_alive(KeepAlive::Timeout(Duration::from_secs(
@@ -195,6 +198,33 @@ fn catalog_routes(cfg: &mut web::ServiceConfig) {
     )
     .service(compressed("/api/v1/taxonomy").route(web::get().to(catalog::get_taxonomy)))
     .service(compressed("/api/v1/sync/changes").route(web::get().to(sync::get_changes)));
+}
+
+/// Watch reports, group study, hours, registrations and reports.
+fn ledger_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        resource("/api/v1/watch")
+            // A week of a station's offline viewing can exceed the usual body limit.
+            .app_data(web::PayloadConfig::new(16 << 20))
+            .route(web::post().to(watch::post_watch)),
+    )
+    .service(resource("/api/v1/group-sessions").route(web::post().to(watch::post_group_session)))
+    .service(
+        resource("/api/v1/group-sessions/{id}/attendance")
+            .route(web::post().to(watch::post_attendance)),
+    )
+    .service(resource("/api/v1/group-sessions/{id}/end").route(web::post().to(watch::post_end)))
+    .service(resource("/api/v1/members/{id}/hours").route(web::get().to(hours::get_hours)))
+    .service(resource("/api/v1/members/{id}/resume").route(web::get().to(hours::get_resume)))
+    .service(
+        resource("/api/v1/members/{id}/registrations")
+            .route(web::post().to(hours::post_registration)),
+    )
+    .service(
+        resource("/api/v1/reports/orgs/{id}")
+            .wrap(Compress::default())
+            .route(web::get().to(hours::get_org_report)),
+    );
 }
 
 /// The route pattern a resource answers to, kept as data so metrics need not re-match the path.

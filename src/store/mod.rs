@@ -3,11 +3,13 @@
 mod assets;
 mod blob_meta;
 mod catalog;
+mod ledger;
 mod people;
 
 pub use assets::{Job, JobStatus};
 pub use blob_meta::BlobMeta;
 pub use catalog::CourseEntry;
+pub use ledger::{EntryKind, IdKind, LedgerEntry, LedgerWrite, MemberYear, SeenId};
 pub use people::{AuditEntry, MemberRecord, Terminal, TokenRecord};
 
 use crate::disk::{FreeSpaceFloor, SpaceError};

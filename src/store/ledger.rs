@@ -1,0 +1,181 @@
+//! The ledger: one tree, `ledger`, so that everything one request changes is written in one
+//! atomic batch. Keys by prefix:
+//! - `E` seq (u64, big-endian) → an entry: append-only, never changed, with actor and time;
+//! - `M` member 0 seq → nothing: each member's entries;
+//! - `R` report id, `G` registration id → the member and the digest of the body first seen;
+//! - `T` year (i32 + 2^31, big-endian) member → that member's totals for the year, kept up to
+//!   date with every entry so that reports need not replay the ledger;
+//! - `S` session id → a group session.
+
+use super::{decode, encode, Store, StoreError};
+use crate::domain::group::GroupSession;
+use crate::domain::ledger::Play;
+use crate::domain::watch::{Registration, WatchReport};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+const TREE: &str = "ledger";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerEntry {
+    pub at_ms: i64,
+    pub actor: String,
+    pub member: String,
+    pub kind: EntryKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EntryKind {
+    /// A watch report as sent, and the play it became (clock corrected, lesson duration).
+    Watch {
+        report: Box<WatchReport>,
+        play: Play,
+    },
+    /// A member's share of a group session's playback.
+    Group {
+        play: Play,
+    },
+    Registration(Registration),
+}
+
+/// The first body seen under an id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeenId {
+    pub member: String,
+    pub digest: String,
+}
+
+/// A member's totals for one year.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberYear {
+    pub watched_ms: i64,
+    pub registered_ms: i64,
+    pub centralised: u32,
+    /// Lesson → credited ms.
+    pub lessons: BTreeMap<String, i64>,
+}
+
+impl MemberYear {
+    pub fn credited_ms(&self) -> i64 {
+        self.watched_ms + self.registered_ms
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum IdKind {
+    Report,
+    Registration,
+}
+
+/// Everything one request writes, applied at once.
+#[derive(Debug, Default)]
+pub struct LedgerWrite {
+    pub entries: Vec<LedgerEntry>,
+    pub ids: Vec<(IdKind, String, SeenId)>,
+    pub totals: Vec<(i32, String, MemberYear)>,
+    pub session: Option<GroupSession>,
+}
+
+fn id_key(kind: IdKind, id: &str) -> Vec<u8> {
+    let prefix = match kind {
+        IdKind::Report => b'R',
+        IdKind::Registration => b'G',
+    };
+    [&[prefix], id.as_bytes()].concat()
+}
+
+fn year_bytes(year: i32) -> [u8; 4] {
+    (year as u32 ^ 0x8000_0000).to_be_bytes()
+}
+
+fn member_prefix(member: &str) -> Vec<u8> {
+    [b"M", member.as_bytes(), &[0]].concat()
+}
+
+impl Store {
+    pub fn seen_id(&self, kind: IdKind, id: &str) -> Result<Option<SeenId>, StoreError> {
+        self.get_json(TREE, &id_key(kind, id))
+    }
+
+    /// Every entry of one member, oldest first.
+    pub fn member_entries(&self, member: &str) -> Result<Vec<LedgerEntry>, StoreError> {
+        let tree = self.tree(TREE)?;
+        let prefix = member_prefix(member);
+        let mut entries = Vec::new();
+        for key in tree.scan_prefix(&prefix).keys() {
+            let key = key?;
+            let seq = &key[prefix.len()..];
+            if let Some(value) = tree.get([b"E", seq].concat())? {
+                entries.push(decode(TREE, &value)?);
+            }
+        }
+        Ok(entries)
+    }
+
+    /// Every entry, oldest first, for recomputing totals from scratch.
+    pub fn ledger_entries(&self) -> Result<Vec<LedgerEntry>, StoreError> {
+        self.tree(TREE)?
+            .scan_prefix(b"E")
+            .values()
+            .map(|v| decode(TREE, &v?))
+            .collect()
+    }
+
+    pub fn member_year(&self, member: &str, year: i32) -> Result<Option<MemberYear>, StoreError> {
+        let key = [b"T", &year_bytes(year)[..], member.as_bytes()].concat();
+        self.get_json(TREE, &key)
+    }
+
+    /// Every member's totals for a year.
+    pub fn year_totals(&self, year: i32) -> Result<BTreeMap<String, MemberYear>, StoreError> {
+        let prefix = [b"T", &year_bytes(year)[..]].concat();
+        let mut totals = BTreeMap::new();
+        for item in self.tree(TREE)?.scan_prefix(&prefix) {
+            let (key, value) = item?;
+            let member = String::from_utf8_lossy(&key[prefix.len()..]).into_owned();
+            totals.insert(member, decode(TREE, &value)?);
+        }
+        Ok(totals)
+    }
+
+    /// Every member's totals, every year (for checking them against the entries).
+    pub fn all_totals(&self) -> Result<BTreeMap<(i32, String), MemberYear>, StoreError> {
+        let mut totals = BTreeMap::new();
+        for item in self.tree(TREE)?.scan_prefix(b"T") {
+            let (key, value) = item?;
+            let year = u32::from_be_bytes([key[1], key[2], key[3], key[4]]) ^ 0x8000_0000;
+            let member = String::from_utf8_lossy(&key[5..]).into_owned();
+            totals.insert((year as i32, member), decode(TREE, &value)?);
+        }
+        Ok(totals)
+    }
+
+    pub fn group_session(&self, id: &str) -> Result<Option<GroupSession>, StoreError> {
+        self.get_json(TREE, &[b"S", id.as_bytes()].concat())
+    }
+
+    /// Applies one request's writes atomically. Entries get increasing sequence numbers.
+    pub fn write_ledger(&self, write: &LedgerWrite) -> Result<(), StoreError> {
+        self.writable()?;
+        let tree = self.tree(TREE)?;
+        let mut batch = sled::Batch::default();
+        for entry in &write.entries {
+            let seq = self.db.generate_id()?.to_be_bytes();
+            batch.insert([b"E", &seq[..]].concat(), encode(entry));
+            batch.insert([member_prefix(&entry.member), seq.to_vec()].concat(), &[]);
+        }
+        for (kind, id, seen) in &write.ids {
+            batch.insert(id_key(*kind, id), encode(seen));
+        }
+        for (year, member, totals) in &write.totals {
+            let key = [b"T", &year_bytes(*year)[..], member.as_bytes()].concat();
+            batch.insert(key, encode(totals));
+        }
+        if let Some(session) = &write.session {
+            batch.insert([b"S", session.id.as_bytes()].concat(), encode(session));
+        }
+        tree.apply_batch(batch)?;
+        Ok(())
+    }
+}
