@@ -55,6 +55,7 @@ impl Services {
                 "media jobs interrupted by a stop are queued again"
             );
         }
+        let ledger = crate::ledger::Ledger::new(settings.ledger_rules());
         Ok(Services {
             settings,
             store,
@@ -63,7 +64,7 @@ impl Services {
             clock,
             jobs_wakeup: Default::default(),
             catalog: Default::default(),
-            ledger: Default::default(),
+            ledger,
         })
     }
 

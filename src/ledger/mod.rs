@@ -43,20 +43,25 @@ pub struct Ledger {
     /// Serialises changes to group sessions (taken before any member, never inside one).
     sessions: Mutex<()>,
     pub flush: GroupFlush,
+    rules: Rules,
 }
 
-impl Default for Ledger {
-    fn default() -> Self {
+impl Ledger {
+    pub fn new(rules: Rules) -> Ledger {
         Ledger {
             members: Mutex::default(),
             ids: std::array::from_fn(|_| Mutex::default()),
             sessions: Mutex::default(),
             flush: GroupFlush::default(),
+            rules,
         }
     }
-}
 
-impl Ledger {
+    /// The crediting rules, from the settings.
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
     fn slot(&self, member: &str) -> Slot {
         let mut members = self.members.lock().unwrap_or_else(PoisonError::into_inner);
         members.entry(member.to_string()).or_default().clone()
@@ -83,7 +88,7 @@ pub(crate) fn load<'a>(
     member: &str,
 ) -> Result<&'a mut MemberState, StoreError> {
     if guard.is_none() {
-        let rules = services.settings.ledger_rules();
+        let rules = services.ledger.rules();
         let mut plays = Vec::new();
         let mut registrations = Vec::new();
         for entry in services.store.member_entries(member)? {
@@ -93,7 +98,7 @@ pub(crate) fn load<'a>(
             }
         }
         *guard = Some(MemberState {
-            ledger: MemberLedger::new(plays, &rules),
+            ledger: MemberLedger::new(plays, rules),
             registrations,
         });
     }
@@ -246,7 +251,7 @@ fn credit_one(
             return Ok(Outcome::Rejected(Rejection::Session(reason)));
         }
     }
-    let rules = services.settings.ledger_rules();
+    let rules = services.ledger.rules();
     let state = load(services, &mut guard, &report.member)?;
     let mut write = LedgerWrite::default();
     write.ids.push((
@@ -268,7 +273,7 @@ fn credit_one(
         vec![(play, kind)],
         now,
         actor,
-        &rules,
+        rules,
         &mut write,
     );
     if let Err(e) = services.store.write_ledger(&write) {

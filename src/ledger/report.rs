@@ -20,7 +20,7 @@ pub fn requirement(services: &Services) -> Requirement {
 
 /// The year the server's clock is in.
 pub fn this_year(services: &Services) -> i32 {
-    let rules = services.settings.ledger_rules();
+    let rules = services.ledger.rules();
     rules
         .calendar
         .year_of(crate::people::now_ms(services) as i64)
@@ -242,7 +242,7 @@ pub fn members_csv(rows: &[MemberRow]) -> Result<Vec<u8>, csv::Error> {
 /// Recomputes every member's totals from the ledger's entries and lists where the kept totals
 /// differ (none, unless something went wrong).
 pub fn verify(services: &Services) -> Result<Vec<String>, StoreError> {
-    let rules = services.settings.ledger_rules();
+    let rules = services.ledger.rules();
     let mut by_member: std::collections::BTreeMap<String, super::MemberState> = Default::default();
     for entry in services.store.ledger_entries()? {
         let state = by_member
@@ -254,7 +254,7 @@ pub fn verify(services: &Services) -> Result<Vec<String>, StoreError> {
         match entry.kind {
             crate::store::EntryKind::Watch { play, .. }
             | crate::store::EntryKind::Group { play } => {
-                state.ledger.add(play, &rules);
+                state.ledger.add(play, rules);
             }
             crate::store::EntryKind::Registration(r) => state.registrations.push(r),
         }

@@ -202,7 +202,7 @@ pub fn end(
             .collect(),
         position_ms: clamp(end.position_ms),
     });
-    let rules = services.settings.ledger_rules();
+    let rules = services.ledger.rules();
     let mut by_member: BTreeMap<String, Vec<crate::domain::ledger::Play>> = BTreeMap::new();
     for (member, play) in session.plays() {
         by_member.entry(member).or_default().push(play);
@@ -223,7 +223,7 @@ pub fn end(
             .into_iter()
             .map(|play| (play.clone(), EntryKind::Group { play }))
             .collect();
-        let added = add_plays(state, &member, entries, now, actor, &rules, &mut write);
+        let added = add_plays(state, &member, entries, now, actor, rules, &mut write);
         credited.push(Credited {
             member,
             present_ms,
