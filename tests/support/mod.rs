@@ -109,3 +109,34 @@ pub fn header<'a>(resp: &'a reqwest::Response, name: &str) -> &'a str {
 pub fn exists(path: &Path) -> bool {
     path.exists()
 }
+
+impl TestApp {
+    /// Starts a server with test settings whose time comes from `clock` (e.g. an
+    /// `Arc<yuanjiao::clock::FixedClock>` the test keeps, to read or move the server's "now").
+    pub async fn spawn_with_clock(
+        clock: Arc<dyn yuanjiao::clock::Clock>,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = Settings::default();
+        settings.storage.data_dir = dir.path().join("data");
+        settings.storage.min_free_bytes = 0;
+        settings.server.workers = 1;
+        adjust(&mut settings);
+        settings.validate().unwrap();
+        let services = Arc::new(Services::open(settings, clock).unwrap());
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let metrics = yuanjiao::http::Metrics::new().unwrap();
+        let server = yuanjiao::http::start(services.clone(), metrics, listener).unwrap();
+        let handle = server.handle();
+        tokio::spawn(server);
+        TestApp {
+            addr,
+            services,
+            client: reqwest::Client::builder().no_proxy().build().unwrap(),
+            dir,
+            server: handle,
+        }
+    }
+}
