@@ -87,7 +87,8 @@ impl GroupSession {
                 let upto = split_at_length(&playback.played, media_at(b)).0;
                 let media = split_at_length(&upto, media_at(a)).1;
                 let play = Play {
-                    id: format!("{}/{member}/{n}", self.id),
+                    // A space cannot occur in a report id, so these never collide with one.
+                    id: format!("{} {member} {n}", self.id),
                     lesson: self.lesson.clone(),
                     duration_ms: self.duration_ms,
                     wall: (a, b),

@@ -112,6 +112,7 @@ pub struct MemberLedger {
 
 /// The part of a play that falls in one year.
 struct Part<'a> {
+    play: &'a str,
     lesson: &'a str,
     wall: (i64, i64),
     media: Vec<(i64, i64)>,
@@ -119,8 +120,10 @@ struct Part<'a> {
 
 impl MemberLedger {
     pub fn new(mut plays: Vec<Play>, rules: &Rules) -> MemberLedger {
+        // The first of a repeated id counts, as `add` would have it.
+        let mut seen = BTreeSet::new();
+        plays.retain(|p| seen.insert(p.id.clone()));
         plays.sort_by(|a, b| a.key().cmp(&b.key()));
-        plays.dedup_by(|a, b| a.id == b.id);
         let mut ledger = MemberLedger {
             plays,
             years: BTreeMap::new(),
@@ -131,7 +134,7 @@ impl MemberLedger {
             .flat_map(|p| years_of(p, rules))
             .collect();
         for year in years {
-            ledger.recompute(year, rules);
+            ledger.recompute(year, None, rules);
         }
         ledger
     }
@@ -144,9 +147,10 @@ impl MemberLedger {
         let before = self.total_ms();
         let years = years_of(&play, rules);
         let at = self.plays.partition_point(|p| p.key() < play.key());
+        let id = play.id.clone();
         self.plays.insert(at, play);
         for year in years {
-            self.recompute(year, rules);
+            self.recompute(year, Some(&id), rules);
         }
         self.total_ms() - before
     }
@@ -187,7 +191,10 @@ impl MemberLedger {
             .collect()
     }
 
-    fn recompute(&mut self, year: i32, rules: &Rules) {
+    /// Credits a year again: all of it, or only the plays linked to play `around` (sharing a
+    /// lesson or overlapping in wall time, directly or through others). Unlinked plays share
+    /// no wall time and no lesson time, so their credit cannot change.
+    fn recompute(&mut self, year: i32, around: Option<&str>, rules: &Rules) {
         let mut parts = Vec::new();
         let mut sessions = BTreeSet::new();
         for play in &self.plays {
@@ -198,18 +205,72 @@ impl MemberLedger {
                 }
             }
         }
-        let lessons = most_justified(&parts, rules.rate_milli);
-        let total = YearTotal {
-            credited_ms: lessons.values().sum(),
-            lessons,
-            sessions,
+        let group = components(&parts);
+        let chosen: Vec<&Part> = match around.and_then(|id| parts.iter().position(|p| p.play == id))
+        {
+            Some(at) => parts
+                .iter()
+                .zip(&group)
+                .filter(|(_, g)| **g == group[at])
+                .map(|(p, _)| p)
+                .collect(),
+            None => parts.iter().collect(),
         };
-        if total == YearTotal::default() {
-            self.years.remove(&year);
+        let credited = most_justified(&chosen, rules.rate_milli);
+        let total = self.years.entry(year).or_default();
+        if around.is_some() {
+            for part in &chosen {
+                total.lessons.remove(part.lesson);
+            }
         } else {
-            self.years.insert(year, total);
+            total.lessons.clear();
+        }
+        total.lessons.extend(credited);
+        total.credited_ms = total.lessons.values().sum();
+        total.sessions = sessions;
+        if *total == YearTotal::default() {
+            self.years.remove(&year);
         }
     }
+}
+
+/// Which parts are linked, by a shared lesson or overlapping wall time: a group number each.
+fn components(parts: &[Part]) -> Vec<usize> {
+    let mut parent: Vec<usize> = (0..parts.len()).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let join = |parent: &mut Vec<usize>, a: usize, b: usize| {
+        let (ra, rb) = (root(parent, a), root(parent, b));
+        parent[ra] = rb;
+    };
+    let mut first_of_lesson: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, part) in parts.iter().enumerate() {
+        match first_of_lesson.get(part.lesson) {
+            Some(&first) => join(&mut parent, i, first),
+            None => {
+                first_of_lesson.insert(part.lesson, i);
+            }
+        }
+    }
+    let mut by_start: Vec<usize> = (0..parts.len()).collect();
+    by_start.sort_by_key(|i| parts[*i].wall.0);
+    let mut run: Option<(usize, i64)> = None;
+    for i in by_start {
+        let (from, to) = parts[i].wall;
+        run = match run {
+            Some((head, end)) if from < end => {
+                join(&mut parent, i, head);
+                Some((head, end.max(to)))
+            }
+            _ => Some((i, to)),
+        };
+    }
+    (0..parts.len()).map(|i| root(&mut parent, i)).collect()
 }
 
 /// The years a play's wall interval touches.
@@ -249,6 +310,7 @@ fn split_by_year<'a>(play: &'a Play, rules: &Rules) -> Vec<(i32, Part<'a>)> {
         parts.push((
             year,
             Part {
+                play: &play.id,
                 lesson: &play.lesson,
                 wall: (start, wall_end),
                 media: part_media,
@@ -267,7 +329,7 @@ const UNLIMITED: i64 = i64::MAX / 4;
 /// segments (each earns at most its length × rate, once) through the parts covering them, to
 /// lesson-time segments (each counts once). Capacities are in thousandths of a millisecond so
 /// the rate stays an integer.
-fn most_justified(parts: &[Part], rate_milli: i64) -> BTreeMap<String, i64> {
+fn most_justified(parts: &[&Part], rate_milli: i64) -> BTreeMap<String, i64> {
     let mut graph = FlowGraph::new(2);
     let (source, sink) = (0, 1);
     let mut wall_points: Vec<i64> = parts.iter().flat_map(|p| [p.wall.0, p.wall.1]).collect();

@@ -64,6 +64,28 @@ pub struct Limits {
     pub max_clock_skew_ms: i64,
 }
 
+impl Limits {
+    /// A wall interval (clock already corrected) must end after it starts, last at most a day,
+    /// not end too far in the future, and not be older than offline reports are kept for.
+    pub fn check_wall(&self, from: i64, to: i64, received_ms: i64) -> Result<(), Rejection> {
+        if to <= from || to - from > DAY_MS {
+            return Err(Rejection::BadWall);
+        }
+        if to > received_ms + self.max_clock_skew_ms {
+            return Err(Rejection::InFuture {
+                ahead_s: (to - received_ms) / 1000,
+            });
+        }
+        if received_ms - to > self.offline_max_age_ms {
+            return Err(Rejection::TooOld {
+                ago_s: (received_ms - to) / 1000,
+                max_s: self.offline_max_age_ms / 1000,
+            });
+        }
+        Ok(())
+    }
+}
+
 pub fn check_report_id(id: &str) -> Result<(), Rejection> {
     let ok = !id.is_empty() && id.len() <= 100 && id.bytes().all(|b| b.is_ascii_graphic());
     ok.then_some(()).ok_or(Rejection::BadId)
@@ -104,20 +126,7 @@ impl WatchReport {
         }
         let from = self.wall.0.as_millisecond() + offset_ms;
         let to = self.wall.1.as_millisecond() + offset_ms;
-        if to <= from || to - from > DAY_MS {
-            return Err(Rejection::BadWall);
-        }
-        if to > received_ms + limits.max_clock_skew_ms {
-            return Err(Rejection::InFuture {
-                ahead_s: (to - received_ms) / 1000,
-            });
-        }
-        if received_ms - to > limits.offline_max_age_ms {
-            return Err(Rejection::TooOld {
-                ago_s: (received_ms - to) / 1000,
-                max_s: limits.offline_max_age_ms / 1000,
-            });
-        }
+        limits.check_wall(from, to, received_ms)?;
         let clamp = |ms: u64| i64::try_from(ms).unwrap_or(i64::MAX);
         Ok(Play {
             id: self.id.clone(),
@@ -220,10 +229,22 @@ impl Registration {
     }
 }
 
+impl Registration {
+    /// The year an entry counts in: its own date's, or for a correction, the corrected
+    /// entry's — a correction takes hours from the year they were given in.
+    pub fn year_among(&self, entries: &[Registration]) -> Option<i32> {
+        let date = match &self.corrects {
+            Some(target) => &entries.iter().find(|r| &r.id == target)?.date,
+            None => &self.date,
+        };
+        super::ledger::Calendar::year_of_date(date)
+    }
+}
+
 /// What a member's registrations add to a year: time, and centralised trainings (originals
 /// marked centralised that corrections have not brought to zero).
 pub fn registered(entries: &[Registration], year: i32) -> (i64, usize) {
-    let in_year = |r: &&Registration| super::ledger::Calendar::year_of_date(&r.date) == Some(year);
+    let in_year = |r: &&Registration| r.year_among(entries) == Some(year);
     let time = entries
         .iter()
         .filter(in_year)

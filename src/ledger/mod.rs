@@ -151,7 +151,7 @@ pub(crate) fn add_plays(
     added
 }
 
-fn limits(services: &Services) -> Limits {
+pub(crate) fn limits(services: &Services) -> Limits {
     let l = &services.settings.ledger;
     Limits {
         offline_max_age_ms: l.offline_max_age.as_millis() as i64,
@@ -206,6 +206,12 @@ pub fn submit(
     let view = services.catalog.view(services)?;
     let mut outcomes = Vec::with_capacity(reports.len());
     for report in reports {
+        // A report seen before is a duplicate whoever sends it now, even if its member has
+        // moved or its lesson left the catalogue since.
+        if let Some(seen) = services.store.seen_id(IdKind::Report, &report.id)? {
+            outcomes.push(seen_outcome(&seen, &report));
+            continue;
+        }
         let outcome = match crediting.member(services, &report.member)? {
             Err(rejection) => Outcome::Rejected(rejection),
             Ok(_) => match view.lesson(&report.lesson) {
@@ -222,6 +228,14 @@ pub fn submit(
     Ok(outcomes)
 }
 
+fn seen_outcome(seen: &SeenId, report: &WatchReport) -> Outcome {
+    if seen.digest == hex::encode(report.body_digest()) && seen.member == report.member {
+        Outcome::Duplicate
+    } else {
+        Outcome::Rejected(Rejection::Conflict(report.id.clone()))
+    }
+}
+
 fn credit_one(
     services: &Services,
     actor: &str,
@@ -234,11 +248,7 @@ fn credit_one(
     let _id = ledger.id_lock(&report.id);
     let digest = hex::encode(report.body_digest());
     if let Some(seen) = services.store.seen_id(IdKind::Report, &report.id)? {
-        return Ok(if seen.digest == digest && seen.member == report.member {
-            Outcome::Duplicate
-        } else {
-            Outcome::Rejected(Rejection::Conflict(report.id))
-        });
+        return Ok(seen_outcome(&seen, &report));
     }
     let now = crate::people::now_ms(services) as i64;
     let offset = report.clock_offset_ms(now);

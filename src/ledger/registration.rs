@@ -28,13 +28,17 @@ pub fn register(
     member: &str,
     registration: Registration,
 ) -> Result<bool, RegisterError> {
-    let year = registration.check()?;
-    let Some(record) = services.store.member(member)? else {
-        return Err(RegisterError::Refused(Rejection::UnknownMember(
-            member.into(),
-        )));
-    };
+    registration.check()?;
     let tree = services.store.org_tree()?;
+    let Some(record) = services.store.member(member)? else {
+        // Only those who may learn that an id is missing are told so.
+        let why = if permits(caller, &Action::SeeMissing, &tree) {
+            Rejection::UnknownMember(member.into())
+        } else {
+            Rejection::Forbidden(member.into())
+        };
+        return Err(RegisterError::Refused(why));
+    };
     if !permits(caller, &Action::RegisterHours(&record.member), &tree) {
         return Err(RegisterError::Refused(Rejection::Forbidden(member.into())));
     }
@@ -56,6 +60,9 @@ pub fn register(
     let state = load(services, &mut guard, member)?;
     registration.check_against(&state.registrations)?;
     state.registrations.push(registration.clone());
+    let year = registration
+        .year_among(&state.registrations)
+        .ok_or_else(|| RegistrationError::BadDate(registration.date.clone()))?;
     let write = LedgerWrite {
         ids: vec![(
             IdKind::Registration,

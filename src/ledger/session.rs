@@ -187,11 +187,16 @@ pub fn end(
         end.wall.0.as_millisecond() + shift,
         end.wall.1.as_millisecond() + shift,
     );
-    if wall.1 <= wall.0 || end.played.iter().any(|(a, b)| a >= b) {
+    if end.played.iter().any(|(a, b)| a >= b) {
         return Err(SessionError::Invalid(
-            "the playback needs a wall interval that ends after it starts and non-empty played intervals".into(),
+            "played intervals must not be empty".into(),
         ));
     }
+    // The playback obeys what a watch report must: a day at most, not in the future, not
+    // older than offline reports are kept for.
+    super::limits(services)
+        .check_wall(wall.0, wall.1, now)
+        .map_err(|why| SessionError::Invalid(format!("the playback: {why}")))?;
     let clamp = |ms: u64| i64::try_from(ms).unwrap_or(i64::MAX);
     session.playback = Some(Playback {
         wall,
