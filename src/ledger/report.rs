@@ -242,23 +242,33 @@ pub fn members_csv(rows: &[MemberRow]) -> Result<Vec<u8>, csv::Error> {
 /// Recomputes every member's totals from the ledger's entries and lists where the kept totals
 /// differ (none, unless something went wrong).
 pub fn verify(services: &Services) -> Result<Vec<String>, StoreError> {
+    use crate::domain::ledger::{MemberLedger, Play};
+    use crate::domain::watch::Registration;
+    use crate::store::EntryKind;
     let rules = services.ledger.rules();
-    let mut by_member: std::collections::BTreeMap<String, super::MemberState> = Default::default();
+    // Gather each member's plays first and credit them in one pass, as loading does.
+    let mut gathered: std::collections::BTreeMap<String, (Vec<Play>, Vec<Registration>)> =
+        Default::default();
     for entry in services.store.ledger_entries()? {
-        let state = by_member
-            .entry(entry.member.clone())
-            .or_insert_with(|| super::MemberState {
-                ledger: crate::domain::ledger::MemberLedger::default(),
-                registrations: Vec::new(),
-            });
+        let (plays, registrations) = gathered.entry(entry.member).or_default();
         match entry.kind {
-            crate::store::EntryKind::Watch { play, .. }
-            | crate::store::EntryKind::Group { play } => {
-                state.ledger.add(play, rules);
-            }
-            crate::store::EntryKind::Registration(r) => state.registrations.push(r),
+            EntryKind::Watch { play, .. } | EntryKind::Group { play } => plays.push(play),
+            EntryKind::Registration(r) => registrations.push(r),
         }
     }
+    let by_member: std::collections::BTreeMap<String, super::MemberState> = gathered
+        .into_iter()
+        .map(|(member, (plays, registrations))| {
+            let ledger = MemberLedger::new(plays, rules);
+            (
+                member,
+                super::MemberState {
+                    ledger,
+                    registrations,
+                },
+            )
+        })
+        .collect();
     let kept = services.store.all_totals()?;
     let mut problems = Vec::new();
     let mut recomputed = std::collections::BTreeMap::new();
