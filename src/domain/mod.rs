@@ -16,4 +16,5 @@ pub mod org;
 pub mod range;
 pub mod representation;
 pub mod search;
+pub mod upload;
 pub mod watch;

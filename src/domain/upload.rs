@@ -1,0 +1,235 @@
+//! Resumable uploads (tus 1.0: core, creation, creation-with-upload, creation-defer-length,
+//! termination, checksum, expiration) as pure decisions over an upload's recorded state:
+//! which header values are valid, whether a PATCH may append, and what an upload becomes.
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub const TUS_VERSION: &str = "1.0.0";
+pub const TUS_EXTENSIONS: &str =
+    "creation,creation-with-upload,creation-defer-length,termination,checksum,expiration";
+pub const CHECKSUM_ALGORITHMS: &str = "sha1,sha256";
+/// The body type every PATCH must declare.
+pub const PATCH_TYPE: &str = "application/offset+octet-stream";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Upload {
+    pub id: String,
+    /// Who created it (the audit name of the editor's token).
+    pub owner: String,
+    /// Total size; `None` while deferred.
+    pub length: Option<u64>,
+    /// Bytes received and durable.
+    pub offset: u64,
+    pub metadata: BTreeMap<String, String>,
+    pub created_ms: i64,
+    pub expires_ms: i64,
+    pub state: UploadState,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum UploadState {
+    /// Bytes are still coming.
+    Receiving,
+    /// Every byte is here; it is being hashed and probed.
+    Verifying,
+    /// Stored as a blob (and, for audio and video, queued for processing).
+    Stored { sha256: String },
+    /// Refused once complete, with the reason (e.g. the probe's).
+    Rejected { reason: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UploadError {
+    #[error("Tus-Resumable must be {TUS_VERSION}")]
+    UnsupportedVersion,
+    #[error("{0} must be a non-negative integer")]
+    BadNumber(&'static str),
+    #[error("give Upload-Length, or Upload-Defer-Length: 1, not both")]
+    LengthMissing,
+    #[error("the upload would be {length} bytes, over the {max} allowed")]
+    TooLarge { length: u64, max: u64 },
+    #[error("Upload-Metadata: {0}")]
+    BadMetadata(String),
+    #[error("files of type {0:?} are not accepted here")]
+    TypeNotAllowed(String),
+    #[error("a PATCH body must be sent as {PATCH_TYPE}")]
+    WrongContentType,
+    #[error("Upload-Offset is {got}, but the upload is at {expected}")]
+    OffsetMismatch { expected: u64, got: u64 },
+    #[error("Upload-Checksum: {0}")]
+    BadChecksum(String),
+    #[error("the chunk's {0} checksum does not match its bytes")]
+    ChecksumMismatch(&'static str),
+    #[error("the body would take the upload past its length of {0} bytes")]
+    PastLength(u64),
+    #[error("Upload-Length is already {0} and cannot change")]
+    LengthFixed(u64),
+    #[error("the upload is complete and takes no more bytes")]
+    Complete,
+    #[error("the upload has expired")]
+    Expired,
+}
+
+/// The hash a client may send with a chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Algorithm {
+    Sha1,
+    Sha256,
+}
+
+impl Algorithm {
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::Sha1 => "sha1",
+            Algorithm::Sha256 => "sha256",
+        }
+    }
+}
+
+/// A non-negative integer header.
+pub fn parse_number(name: &'static str, value: &str) -> Result<u64, UploadError> {
+    let value = value.trim();
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(UploadError::BadNumber(name));
+    }
+    value.parse().map_err(|_| UploadError::BadNumber(name))
+}
+
+/// `Upload-Checksum: <algorithm> <base64 digest>`.
+pub fn parse_checksum(value: &str) -> Result<(Algorithm, Vec<u8>), UploadError> {
+    let (name, digest) = value
+        .trim()
+        .split_once(' ')
+        .ok_or_else(|| UploadError::BadChecksum("expected \"<algorithm> <base64>\"".into()))?;
+    let algorithm = match name {
+        "sha1" => Algorithm::Sha1,
+        "sha256" => Algorithm::Sha256,
+        other => {
+            return Err(UploadError::BadChecksum(format!(
+                "{other:?} is not one of {CHECKSUM_ALGORITHMS}"
+            )))
+        }
+    };
+    let digest = base64::engine::general_purpose::STANDARD
+        .decode(digest.trim())
+        .map_err(|_| UploadError::BadChecksum("the digest is not base64".into()))?;
+    let expected = match algorithm {
+        Algorithm::Sha1 => 20,
+        Algorithm::Sha256 => 32,
+    };
+    if digest.len() != expected {
+        return Err(UploadError::BadChecksum(format!(
+            "a {} digest is {expected} bytes",
+            algorithm.name()
+        )));
+    }
+    Ok((algorithm, digest))
+}
+
+/// `Upload-Metadata: key base64,key base64,key` — keys unique, values UTF-8.
+pub fn parse_metadata(value: &str) -> Result<BTreeMap<String, String>, UploadError> {
+    let mut pairs = BTreeMap::new();
+    for item in value.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let (key, encoded) = item.split_once(' ').unwrap_or((item, ""));
+        let key_ok = !key.is_empty() && key.bytes().all(|b| b.is_ascii_graphic() && b != b',');
+        if !key_ok {
+            return Err(UploadError::BadMetadata(format!("bad key {key:?}")));
+        }
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .map_err(|_| UploadError::BadMetadata(format!("{key}: value is not base64")))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| UploadError::BadMetadata(format!("{key}: value is not UTF-8")))?;
+        if pairs.insert(key.to_string(), text).is_some() {
+            return Err(UploadError::BadMetadata(format!("{key} appears twice")));
+        }
+    }
+    Ok(pairs)
+}
+
+/// The declared size of a new upload, checked against the limit.
+pub fn creation_length(
+    length: Option<u64>,
+    deferred: bool,
+    max: u64,
+) -> Result<Option<u64>, UploadError> {
+    match (length, deferred) {
+        (Some(length), false) if length > max => Err(UploadError::TooLarge { length, max }),
+        (Some(length), false) => Ok(Some(length)),
+        (None, true) => Ok(None),
+        _ => Err(UploadError::LengthMissing),
+    }
+}
+
+/// Whether a media type may be uploaded: it must start with one of `allowed`.
+pub fn type_allowed(mime: &str, allowed: &[String]) -> Result<(), UploadError> {
+    if allowed.iter().any(|a| mime.starts_with(a.as_str())) {
+        Ok(())
+    } else {
+        Err(UploadError::TypeNotAllowed(mime.to_string()))
+    }
+}
+
+impl Upload {
+    pub fn is_complete(&self) -> bool {
+        self.length == Some(self.offset)
+    }
+
+    /// Checks a PATCH before any byte is written; returns the length it settles, if deferred.
+    /// `body_len` is the declared Content-Length, if any.
+    pub fn check_patch(
+        &self,
+        now_ms: i64,
+        content_type_ok: bool,
+        offset: u64,
+        length: Option<u64>,
+        body_len: Option<u64>,
+        max: u64,
+    ) -> Result<Option<u64>, UploadError> {
+        if now_ms >= self.expires_ms {
+            return Err(UploadError::Expired);
+        }
+        if self.state != UploadState::Receiving {
+            return Err(UploadError::Complete);
+        }
+        if !content_type_ok {
+            return Err(UploadError::WrongContentType);
+        }
+        if offset != self.offset {
+            return Err(UploadError::OffsetMismatch {
+                expected: self.offset,
+                got: offset,
+            });
+        }
+        let settled = match (self.length, length) {
+            (Some(fixed), Some(asked)) if fixed != asked => {
+                return Err(UploadError::LengthFixed(fixed))
+            }
+            (None, Some(asked)) if asked > max => {
+                return Err(UploadError::TooLarge { length: asked, max })
+            }
+            (None, Some(asked)) if asked < offset => {
+                return Err(UploadError::PastLength(asked));
+            }
+            (None, Some(asked)) => Some(asked),
+            _ => None,
+        };
+        let limit = self.length.or(settled).unwrap_or(max);
+        if body_len.is_some_and(|n| offset.saturating_add(n) > limit) {
+            return Err(UploadError::PastLength(limit));
+        }
+        Ok(settled)
+    }
+
+    /// The most bytes this PATCH may append.
+    pub fn room(&self, max: u64) -> u64 {
+        self.length.unwrap_or(max).saturating_sub(self.offset)
+    }
+}
+
+#[cfg(test)]
+#[path = "upload_tests.rs"]
+mod tests;
