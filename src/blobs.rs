@@ -102,6 +102,45 @@ impl BlobStore {
         })
     }
 
+    /// Moves a finished file (on the same disk, fsynced by its writer) into the store under its
+    /// hash, without copying it. The file is gone afterwards either way.
+    pub fn adopt(&self, file: &Path) -> Result<Stored, BlobError> {
+        let mut reader = File::open(file)?;
+        let mut hasher = sha2::Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        let mut size = 0u64;
+        loop {
+            let n = match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e.into()),
+            };
+            hasher.update(&buf[..n]);
+            size += n as u64;
+        }
+        let sha256 = Sha256::from_bytes(hasher.finalize().into());
+        let path = self.path(&sha256);
+        if path.is_file() {
+            fs::remove_file(file)?;
+            return Ok(Stored {
+                sha256,
+                size,
+                new: false,
+            });
+        }
+        reader.sync_all()?;
+        let parent = path.parent().unwrap_or(&self.root);
+        fs::create_dir_all(parent)?;
+        fs::rename(file, &path)?;
+        File::open(parent)?.sync_all()?;
+        Ok(Stored {
+            sha256,
+            size,
+            new: true,
+        })
+    }
+
     /// An empty working folder inside the temp area (swept at start-up, so a crash leaves nothing).
     pub fn scratch_dir(&self, name: &str) -> io::Result<PathBuf> {
         let dir = self.tmp.join(name);

@@ -21,7 +21,21 @@ pub struct Settings {
     pub media: MediaSettings,
     pub catalog: CatalogSettings,
     pub ledger: LedgerSettings,
+    pub uploads: UploadSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadSettings {
+    pub max_size: u64,
+    /// Media type prefixes an upload may have (from its filetype or file name).
+    pub allowed_types: Vec<String>,
+    pub max_in_flight_per_editor: usize,
+    #[serde(with = "humantime_serde_duration")]
+    pub expire_after: std::time::Duration,
+    #[serde(with = "humantime_serde_duration")]
+    pub sweep_every: std::time::Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -185,6 +199,19 @@ impl Default for Settings {
                 tolerance_ms: 2000,
                 max_clock_skew: std::time::Duration::from_secs(300),
             },
+            uploads: UploadSettings {
+                max_size: 8 << 30,
+                allowed_types: vec![
+                    "video/".into(),
+                    "audio/".into(),
+                    "text/markdown".into(),
+                    "text/plain".into(),
+                    "application/pdf".into(),
+                ],
+                max_in_flight_per_editor: 4,
+                expire_after: std::time::Duration::from_secs(24 * 3600),
+                sweep_every: std::time::Duration::from_secs(600),
+            },
             log: LogSettings {
                 filter: "info".into(),
                 format: LogFormat::Auto,
@@ -345,6 +372,17 @@ impl Settings {
         }
         if l.tolerance_ms > 60_000 {
             return invalid("ledger.tolerance_ms", "must be at most 60000".into());
+        }
+        let u = &self.uploads;
+        if u.max_size == 0 || u.max_in_flight_per_editor == 0 || u.allowed_types.is_empty() {
+            return invalid(
+                "uploads.max_size",
+                "max_size, max_in_flight_per_editor and allowed_types must not be zero or empty"
+                    .into(),
+            );
+        }
+        if u.expire_after.is_zero() || u.sweep_every.is_zero() {
+            return invalid("uploads.expire_after", "durations must be positive".into());
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.filter) {
             return invalid("log.filter", e.to_string());

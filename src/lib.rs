@@ -28,3 +28,4 @@ pub mod services;
 pub mod sign_in;
 pub mod store;
 pub mod tls;
+pub mod uploads;

@@ -260,6 +260,7 @@ fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     let blobs = services.store.blob_count()?;
     let services = Arc::new(services);
     yuanjiao::media::jobs::spawn_workers(Arc::clone(&services))?;
+    yuanjiao::uploads::spawn_housekeeping(Arc::clone(&services))?;
     actix_web::rt::System::new().block_on(async move {
         let server = yuanjiao::http::start_with_tls(services, metrics, plain, tls)?;
         tracing::info!(urls = urls.join(" "), courses, blobs, "serving");

@@ -19,6 +19,7 @@ pub struct Services {
     pub jobs_wakeup: crate::media::jobs::Wakeup,
     pub catalog: crate::catalog::Catalog,
     pub ledger: crate::ledger::Ledger,
+    pub upload_writers: crate::uploads::Writing,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +66,7 @@ impl Services {
             jobs_wakeup: Default::default(),
             catalog: Default::default(),
             ledger,
+            upload_writers: Default::default(),
         })
     }
 

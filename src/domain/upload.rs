@@ -26,6 +26,20 @@ pub struct Upload {
     pub created_ms: i64,
     pub expires_ms: i64,
     pub state: UploadState,
+    /// The lesson variant the file is for, from the metadata.
+    #[serde(default)]
+    pub attach: Option<Attach>,
+}
+
+/// Where a finished upload goes in the catalogue, and how that went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attach {
+    pub lesson: String,
+    pub lang: super::lang::Lang,
+    /// Publish the course once the variant is attached.
+    pub publish: bool,
+    pub done: bool,
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

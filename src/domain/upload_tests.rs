@@ -10,6 +10,7 @@ fn upload(length: Option<u64>, offset: u64) -> Upload {
         created_ms: 0,
         expires_ms: 1_000,
         state: UploadState::Receiving,
+        attach: None,
     }
 }
 

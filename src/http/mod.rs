@@ -15,6 +15,7 @@ mod media_cache;
 mod metrics;
 mod people;
 mod sync;
+mod uploads;
 mod watch;
 
 pub use error::ApiError;
@@ -24,7 +25,7 @@ use crate::services::Services;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::{KeepAlive, StatusCode};
-use actix_web::middleware::{from_fn, Compress, Next};
+use actix_web::middleware::{from_fn, Compress, DefaultHeaders, Next};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -120,6 +121,7 @@ pub fn start_with_tls(
             .service(resource("/api/v1/audit").route(web::get().to(people::get_audit)))
             .configure(catalog_routes)
             .configure(ledger_routes)
+            .configure(upload_routes)
             .default_service(web::to(not_found))
     })
     .keep_alive(KeepAlive::Timeout(Duration::from_secs(
@@ -225,6 +227,25 @@ fn ledger_routes(cfg: &mut web::ServiceConfig) {
             .wrap(Compress::default())
             .route(web::get().to(hours::get_org_report)),
     );
+}
+
+/// tus 1.0 for editors, every answer carrying `Tus-Resumable`.
+fn upload_routes(cfg: &mut web::ServiceConfig) {
+    let tus = || DefaultHeaders::new().add(("Tus-Resumable", crate::domain::upload::TUS_VERSION));
+    cfg.service(
+        resource("/uploads")
+            .wrap(tus())
+            .route(web::method(actix_web::http::Method::OPTIONS).to(uploads::options_uploads))
+            .route(web::post().to(uploads::post_upload)),
+    )
+    .service(
+        resource("/uploads/{id}")
+            .wrap(tus())
+            .route(web::head().to(uploads::head_upload))
+            .route(web::patch().to(uploads::patch_upload))
+            .route(web::delete().to(uploads::delete_upload)),
+    )
+    .service(resource("/api/v1/uploads/{id}").route(web::get().to(uploads::get_upload_status)));
 }
 
 /// The route pattern a resource answers to, kept as data so metrics need not re-match the path.

@@ -178,6 +178,7 @@ fn process(
     services.store.set_derived(sha256, &derived)?;
     services.store.flush()?;
     crate::catalog::files_ready(services, sha256)?;
+    crate::uploads::attach_ready(services, sha256)?;
     let _ = std::fs::remove_dir_all(&scratch);
     Ok(())
 }

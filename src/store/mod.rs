@@ -5,6 +5,7 @@ mod blob_meta;
 mod catalog;
 mod ledger;
 mod people;
+mod uploads;
 
 pub use assets::{Job, JobStatus};
 pub use blob_meta::BlobMeta;

@@ -1,0 +1,431 @@
+//! Upload use cases: create, append (only after the bytes are on disk is the new offset
+//! recorded and acknowledged), terminate, sweep expired ones, and turn a finished upload into a
+//! blob — probed, queued for processing, and attached to its lesson when ready.
+
+use crate::blobs::BlobError;
+use crate::catalog;
+use crate::domain::catalog_edit::Edit;
+use crate::domain::digest::Sha256;
+use crate::domain::lang::Lang;
+use crate::domain::representation::content_type_for;
+use crate::domain::upload::{
+    creation_length, type_allowed, Attach, Upload, UploadError, UploadState,
+};
+use crate::media::jobs;
+use crate::services::Services;
+use crate::store::{BlobMeta, StoreError};
+use std::collections::{BTreeMap, HashSet};
+use std::fs::{File, OpenOptions};
+use std::io::{self, Seek, SeekFrom};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum UploadOpError {
+    #[error(transparent)]
+    Rule(#[from] UploadError),
+    #[error("no upload {0:?}")]
+    NotFound(String),
+    #[error("another request is writing upload {0:?}; try again when it ends")]
+    Busy(String),
+    #[error("{0} unfinished uploads are the most one editor may have")]
+    TooMany(usize),
+    #[error("{0}")]
+    BadTarget(String),
+    #[error("upload storage: {0}")]
+    Io(#[from] io::Error),
+    #[error(transparent)]
+    Blob(#[from] BlobError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Uploads being written right now: one request at a time per upload.
+#[derive(Default)]
+pub struct Writing(Mutex<HashSet<String>>);
+
+/// Holds an upload for one writer until dropped.
+pub struct Claim {
+    services: Arc<Services>,
+    id: String,
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        let writing = &self.services.upload_writers.0;
+        let mut set = writing.lock().unwrap_or_else(PoisonError::into_inner);
+        set.remove(&self.id);
+    }
+}
+
+fn claim(services: &Arc<Services>, id: &str) -> Result<Claim, UploadOpError> {
+    let mut set = services
+        .upload_writers
+        .0
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if !set.insert(id.to_string()) {
+        return Err(UploadOpError::Busy(id.to_string()));
+    }
+    Ok(Claim {
+        services: services.clone(),
+        id: id.to_string(),
+    })
+}
+
+/// Where an upload's bytes wait: under the data folder, beside the blobs, so finishing is a
+/// rename, and outside the temp area that start-up sweeps.
+pub fn part_path(services: &Services, id: &str) -> PathBuf {
+    services
+        .settings
+        .storage
+        .data_dir
+        .join("uploads")
+        .join(format!("{id}.part"))
+}
+
+fn now_ms(services: &Services) -> i64 {
+    crate::people::now_ms(services) as i64
+}
+
+fn expiry(services: &Services) -> i64 {
+    now_ms(services) + services.settings.uploads.expire_after.as_millis() as i64
+}
+
+/// The media type an upload declares: its `filetype`, else from its file name.
+pub fn declared_type(metadata: &BTreeMap<String, String>) -> String {
+    match metadata.get("filetype").filter(|t| !t.is_empty()) {
+        Some(t) => t.clone(),
+        None => content_type_for(metadata.get("filename").map_or("", String::as_str)),
+    }
+}
+
+fn attach_of(metadata: &BTreeMap<String, String>) -> Result<Option<Attach>, UploadOpError> {
+    let (Some(lesson), Some(lang)) = (metadata.get("lesson"), metadata.get("lang")) else {
+        return Ok(None);
+    };
+    let lang: Lang = lang
+        .parse()
+        .map_err(|e: crate::domain::lang::UnknownLang| UploadOpError::BadTarget(e.to_string()))?;
+    Ok(Some(Attach {
+        lesson: lesson.clone(),
+        lang,
+        publish: metadata.get("publish").is_some_and(|p| p == "true"),
+        done: false,
+        error: None,
+    }))
+}
+
+/// Records a new upload and its empty file.
+pub fn create(
+    services: &Services,
+    owner: &str,
+    length: Option<u64>,
+    deferred: bool,
+    metadata: BTreeMap<String, String>,
+) -> Result<Upload, UploadOpError> {
+    let settings = &services.settings.uploads;
+    let length = creation_length(length, deferred, settings.max_size)?;
+    type_allowed(&declared_type(&metadata), &settings.allowed_types)?;
+    let attach = attach_of(&metadata)?;
+    if let Some(target) = &attach {
+        catalog::course_of_lesson(services, &target.lesson)
+            .map_err(|e| UploadOpError::BadTarget(e.to_string()))?;
+    }
+    let now = now_ms(services);
+    let in_flight = services
+        .store
+        .uploads()?
+        .iter()
+        .filter(|u| u.owner == owner && u.state == UploadState::Receiving && u.expires_ms > now)
+        .count();
+    if in_flight >= settings.max_in_flight_per_editor {
+        return Err(UploadOpError::TooMany(settings.max_in_flight_per_editor));
+    }
+    let id = hex::encode(rand::random::<[u8; 16]>());
+    let path = part_path(services, &id);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    File::create(&path)?.sync_all()?;
+    let upload = Upload {
+        id,
+        owner: owner.to_string(),
+        length,
+        offset: 0,
+        metadata,
+        created_ms: now,
+        expires_ms: expiry(services),
+        state: UploadState::Receiving,
+        attach,
+    };
+    services.store.put_upload(&upload)?;
+    services.store.flush()?;
+    Ok(upload)
+}
+
+/// An upload, unless it is unknown.
+pub fn find(services: &Services, id: &str) -> Result<Upload, UploadOpError> {
+    services
+        .store
+        .upload(id)?
+        .ok_or_else(|| UploadOpError::NotFound(id.to_string()))
+}
+
+/// A PATCH in progress: the upload as it was, the file opened at its offset, and the claim.
+pub struct Append {
+    pub upload: Upload,
+    pub file: File,
+    pub settled_length: Option<u64>,
+    _claim: Claim,
+}
+
+/// Checks a PATCH and opens the upload's file at its offset, dropping any bytes a crash left
+/// beyond what was acknowledged.
+pub fn begin_append(
+    services: &Arc<Services>,
+    id: &str,
+    content_type_ok: bool,
+    offset: u64,
+    length: Option<u64>,
+    body_len: Option<u64>,
+) -> Result<Append, UploadOpError> {
+    let claim = claim(services, id)?;
+    let upload = find(services, id)?;
+    let settled = upload.check_patch(
+        now_ms(services),
+        content_type_ok,
+        offset,
+        length,
+        body_len,
+        services.settings.uploads.max_size,
+    )?;
+    let mut file = OpenOptions::new()
+        .write(true)
+        .open(part_path(services, id))?;
+    file.set_len(upload.offset)?;
+    file.seek(SeekFrom::Start(upload.offset))?;
+    Ok(Append {
+        upload,
+        file,
+        settled_length: settled,
+        _claim: claim,
+    })
+}
+
+/// Records `written` more bytes (already fsynced) and, if that completes the upload, starts
+/// finishing it in the background. Returns the upload as recorded.
+pub fn commit_append(
+    services: &Arc<Services>,
+    append: Append,
+    written: u64,
+) -> Result<Upload, UploadOpError> {
+    let mut upload = append.upload;
+    upload.offset += written;
+    if append.settled_length.is_some() {
+        upload.length = append.settled_length;
+    }
+    upload.expires_ms = expiry(services);
+    if upload.is_complete() {
+        upload.state = UploadState::Verifying;
+    }
+    services.store.put_upload(&upload)?;
+    services.store.flush()?;
+    if upload.state == UploadState::Verifying {
+        spawn_finish(services.clone(), upload.id.clone());
+    }
+    Ok(upload)
+}
+
+/// Undoes a PATCH that failed (bad checksum, full disk): the file goes back to its offset.
+pub fn abandon_append(append: Append) -> Result<(), UploadOpError> {
+    append.file.set_len(append.upload.offset)?;
+    append.file.sync_all()?;
+    Ok(())
+}
+
+/// Removes an upload and its bytes.
+pub fn terminate(services: &Arc<Services>, id: &str) -> Result<(), UploadOpError> {
+    let _claim = claim(services, id)?;
+    find(services, id)?;
+    remove(services, id)
+}
+
+fn remove(services: &Services, id: &str) -> Result<(), UploadOpError> {
+    match std::fs::remove_file(part_path(services, id)) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e.into()),
+        _ => {}
+    }
+    services.store.remove_upload(id)?;
+    services.store.flush()?;
+    Ok(())
+}
+
+/// Removes unfinished uploads past their expiry, and files no upload owns. Returns how many.
+pub fn sweep(services: &Arc<Services>) -> Result<usize, UploadOpError> {
+    let now = now_ms(services);
+    let mut removed = 0;
+    let uploads = services.store.uploads()?;
+    for upload in &uploads {
+        if upload.state == UploadState::Receiving && upload.expires_ms <= now {
+            if let Ok(_claim) = claim(services, &upload.id) {
+                remove(services, &upload.id)?;
+                removed += 1;
+            }
+        }
+    }
+    let known: HashSet<String> = uploads.iter().map(|u| format!("{}.part", u.id)).collect();
+    let dir = services.settings.storage.data_dir.join("uploads");
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !known.contains(&name)
+                && services
+                    .store
+                    .upload(name.trim_end_matches(".part"))?
+                    .is_none()
+            {
+                let _ = std::fs::remove_file(entry.path());
+                removed += 1;
+            }
+        }
+    }
+    Ok(removed)
+}
+
+/// Finishes uploads a stop interrupted, then sweeps on a timer, on its own thread.
+pub fn spawn_housekeeping(services: Arc<Services>) -> io::Result<()> {
+    for upload in services.store.uploads().unwrap_or_default() {
+        if upload.state == UploadState::Verifying {
+            spawn_finish(services.clone(), upload.id);
+        }
+    }
+    std::thread::Builder::new()
+        .name("upload-sweeper".into())
+        .spawn(move || loop {
+            match sweep(&services) {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "expired uploads removed"),
+                Err(e) => tracing::warn!(error = %e, "upload sweep failed"),
+            }
+            std::thread::sleep(services.settings.uploads.sweep_every);
+        })?;
+    Ok(())
+}
+
+fn spawn_finish(services: Arc<Services>, id: String) {
+    let spawned = std::thread::Builder::new()
+        .name("upload-finish".into())
+        .spawn(move || {
+            if let Err(e) = finish(&services, &id) {
+                tracing::error!(upload = %id, error = %e, "finishing an upload failed");
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start finishing an upload");
+    }
+}
+
+/// A complete upload becomes a blob: audio and video are probed first (an unplayable file is
+/// rejected with the probe's reason) and queued for processing; text is attached at once.
+fn finish(services: &Services, id: &str) -> Result<(), UploadOpError> {
+    let mut upload = find(services, id)?;
+    if upload.state != UploadState::Verifying {
+        return Ok(());
+    }
+    let path = part_path(services, id);
+    let mime = declared_type(&upload.metadata);
+    let media = mime.starts_with("video/") || mime.starts_with("audio/");
+    let probe = if media {
+        match jobs::admit(&path, &services.settings.media_limits()) {
+            Ok(probe) => Some(probe),
+            Err(reason) => {
+                upload.state = UploadState::Rejected {
+                    reason: reason.to_string(),
+                };
+                services.store.put_upload(&upload)?;
+                services.store.flush()?;
+                let _ = std::fs::remove_file(&path);
+                return Ok(());
+            }
+        }
+    } else {
+        None
+    };
+    let stored = services.blobs.adopt(&path)?;
+    let filename = upload
+        .metadata
+        .get("filename")
+        .cloned()
+        .unwrap_or_else(|| format!("{id}.bin"));
+    let meta = BlobMeta {
+        size: stored.size,
+        mime,
+        filename,
+        created_ms: crate::people::now_ms(services),
+    };
+    services.store.insert_blob_meta(&stored.sha256, &meta)?;
+    let queued = match &probe {
+        Some(probe) => jobs::register(services, &stored.sha256, probe)?,
+        None => false,
+    };
+    upload.state = UploadState::Stored {
+        sha256: stored.sha256.to_hex(),
+    };
+    services.store.put_upload(&upload)?;
+    services.store.flush()?;
+    // Text, audio without pictures, and media already processed are ready now.
+    let ready = !queued
+        && services
+            .store
+            .job(&stored.sha256)?
+            .is_none_or(|j| j.status == crate::store::JobStatus::Ready);
+    if ready {
+        attach_ready(services, &stored.sha256)?;
+    }
+    Ok(())
+}
+
+/// Attaches every stored upload of `sha256` that names a lesson; called once the file is
+/// ready (for video, when its renditions are made).
+pub fn attach_ready(services: &Services, sha256: &Sha256) -> Result<(), StoreError> {
+    let hex = sha256.to_hex();
+    for mut upload in services.store.uploads()? {
+        let stored = matches!(&upload.state, UploadState::Stored { sha256 } if *sha256 == hex);
+        let Some(target) = upload.attach.as_mut().filter(|a| stored && !a.done) else {
+            continue;
+        };
+        let outcome = attach(services, &hex, target, &upload.owner);
+        target.done = true;
+        target.error = outcome.err().map(|e| e.to_string());
+        services.store.put_upload(&upload)?;
+    }
+    services.store.flush()
+}
+
+fn attach(
+    services: &Services,
+    sha256: &str,
+    target: &Attach,
+    actor: &str,
+) -> Result<(), catalog::CatalogOpError> {
+    let course = catalog::course_of_lesson(services, &target.lesson)?;
+    let variant = catalog::variant_of(services, sha256)?;
+    let edit = Edit::SetVariant {
+        lesson: target.lesson.clone(),
+        lang: target.lang.clone(),
+        variant,
+    };
+    catalog::edit_course(services, &course, vec![edit], actor)?;
+    if target.publish {
+        match catalog::publish(services, &course, actor) {
+            Err(catalog::CatalogOpError::Rule(
+                crate::domain::catalog::CatalogError::NothingToPublish(_),
+            )) => {}
+            other => {
+                other?;
+            }
+        }
+    }
+    Ok(())
+}
