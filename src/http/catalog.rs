@@ -2,7 +2,6 @@
 //! `/lessons/{id}`, `/lessons/{id}/play` and `/taxonomy`. Texts come in the language the client
 //! negotiated, and every answer says which language that was and whether it was a fallback.
 
-use super::auth::Caller;
 use super::error::ApiError;
 use super::json::{revalidatable, Audience as Cache};
 use crate::catalog::{Query, View};
@@ -10,7 +9,6 @@ use crate::domain::catalog::{
     Audience, Course, CourseState, Lesson, LessonKind, Localized, Program, Taxon, Theme,
 };
 use crate::domain::lang::{negotiate, Fallbacks, Lang, Negotiated, Preferences, KNOWN};
-use crate::domain::org::{Action, Principal};
 use crate::services::Services;
 use actix_web::http::header::ACCEPT_LANGUAGE;
 use actix_web::http::StatusCode;
@@ -25,7 +23,7 @@ type ServicesData = web::Data<Services>;
 const MAX_QUERY_CHARS: usize = 100;
 
 /// What the client asked for: `lang=` first, then `Accept-Language`.
-fn preferences(req: &HttpRequest, lang: Option<&str>) -> Result<Preferences, ApiError> {
+pub(super) fn preferences(req: &HttpRequest, lang: Option<&str>) -> Result<Preferences, ApiError> {
     let header = req
         .headers()
         .get(ACCEPT_LANGUAGE)
@@ -49,7 +47,7 @@ fn explicit_lang(tag: &str) -> Result<Lang, ApiError> {
     }
 }
 
-async fn view(services: &ServicesData) -> Result<Arc<View>, ApiError> {
+pub(super) async fn view(services: &ServicesData) -> Result<Arc<View>, ApiError> {
     if let Some(view) = services.catalog.current() {
         return Ok(view);
     }
@@ -211,7 +209,7 @@ pub async fn get_courses(
 }
 
 /// A text in the language already chosen for the title, if it has one.
-fn same_or_chosen<'a>(
+pub(super) fn same_or_chosen<'a>(
     texts: &'a Localized,
     lang: &Negotiated,
     prefs: &Preferences,
@@ -244,7 +242,7 @@ fn bad_query(message: String) -> ApiError {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LangParam {
-    lang: Option<String>,
+    pub(super) lang: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -278,7 +276,11 @@ struct CourseDetail<'a> {
 
 /// The variant a client gets of `lesson`: its language and, for the title, the same language
 /// where the title has it.
-fn lesson_lang(lesson: &Lesson, prefs: &Preferences, chains: &Fallbacks) -> Option<Negotiated> {
+pub(super) fn lesson_lang(
+    lesson: &Lesson,
+    prefs: &Preferences,
+    chains: &Fallbacks,
+) -> Option<Negotiated> {
     let available: BTreeSet<Lang> = lesson.variants.keys().cloned().collect();
     negotiate(prefs, &available, chains)
 }
@@ -395,124 +397,6 @@ pub async fn get_lesson(
         lang: lang.clone(),
     };
     revalidatable(&req, &detail, Some(&[lang.served.as_str()]), Cache::Public)
-}
-
-#[derive(Serialize)]
-struct Play<'a> {
-    lesson: &'a str,
-    course: &'a str,
-    course_version: u32,
-    kind: LessonKind,
-    duration_ms: u64,
-    title: &'a str,
-    lang: Negotiated,
-    sha256: &'a str,
-    mime: &'a str,
-    size: u64,
-    url: String,
-    /// The adaptive stream, once processing has made it.
-    hls: Option<String>,
-    thumbnail: Option<String>,
-    /// Path under the variant → URL, for every file made from it (renditions, HLS, thumbnail).
-    files: BTreeMap<String, String>,
-    /// Where the member left off, for a member's own token.
-    resume_ms: Option<i64>,
-}
-
-/// The languages a caller set in their profile, used when the request names none.
-fn profile_languages(services: &Services, who: &Principal) -> Result<Vec<Lang>, ApiError> {
-    Ok(match who {
-        Principal::Member { member } => services
-            .store
-            .member(member)?
-            .map(|r| r.member.languages)
-            .unwrap_or_default(),
-        Principal::Terminal { station, .. } => services
-            .store
-            .terminal(station)?
-            .map(|t| t.languages)
-            .unwrap_or_default(),
-        _ => Vec::new(),
-    })
-}
-
-pub async fn get_play(
-    req: HttpRequest,
-    caller: Caller,
-    services: ServicesData,
-    id: web::Path<String>,
-    params: web::Query<LangParam>,
-) -> Result<HttpResponse, ApiError> {
-    caller.may(&services, &Action::Play)?;
-    let mut prefs = preferences(&req, params.lang.as_deref())?;
-    if prefs.is_empty() {
-        prefs = Preferences::languages(&profile_languages(&services, &caller.0)?);
-    }
-    let view = view(&services).await?;
-    let (course, lesson) = view
-        .lesson(&id)
-        .ok_or_else(|| ApiError::not_found(format!("no published lesson {id:?}")))?;
-    if course.state == CourseState::Retired {
-        return Err(ApiError::new(
-            StatusCode::GONE,
-            "retired",
-            format!("course {:?} has been retired", course.id),
-        ));
-    }
-    let chains = services.settings.fallbacks();
-    let lang = lesson_lang(lesson, &prefs, &chains)
-        .ok_or_else(|| ApiError::not_found(format!("lesson {id:?} has no variants")))?;
-    let Some(variant) = lesson.variants.get(&lang.served) else {
-        return Err(ApiError::not_found(format!(
-            "lesson {id:?} has no variants"
-        )));
-    };
-    let source = crate::domain::digest::Sha256::parse_hex(&variant.sha256)?;
-    let member = match &caller.0 {
-        Principal::Member { member } => Some(member.clone()),
-        _ => None,
-    };
-    let lesson_id = lesson.id.clone();
-    let (derived, resume_ms) = {
-        let services = services.clone();
-        web::block(move || -> Result<_, ApiError> {
-            let derived = services.store.derived_files(&source)?;
-            let resume = match member {
-                Some(member) => crate::ledger::report::resume(&services, &member)?
-                    .into_iter()
-                    .find(|r| r.lesson == lesson_id)
-                    .map(|r| r.position_ms),
-                None => None,
-            };
-            Ok((derived, resume))
-        })
-        .await??
-    };
-    let files: BTreeMap<String, String> = derived
-        .into_iter()
-        .map(|(path, _)| {
-            let url = format!("/media/{}/{path}", variant.sha256);
-            (path, url)
-        })
-        .collect();
-    let play = Play {
-        lesson: &lesson.id,
-        course: &course.id,
-        course_version: course.version,
-        kind: lesson.kind,
-        duration_ms: lesson.duration_ms,
-        title: same_or_chosen(&lesson.title, &lang, &prefs, &chains),
-        sha256: &variant.sha256,
-        mime: &variant.mime,
-        size: variant.size,
-        url: format!("/media/{}", variant.sha256),
-        hls: files.get("hls/master.m3u8").cloned(),
-        thumbnail: files.get("thumbnail.jpg").cloned(),
-        files,
-        resume_ms,
-        lang: lang.clone(),
-    };
-    revalidatable(&req, &play, Some(&[lang.served.as_str()]), Cache::Private)
 }
 
 #[derive(Serialize)]

@@ -14,6 +14,7 @@ mod media;
 mod media_cache;
 mod metrics;
 mod people;
+mod play;
 mod sync;
 mod uploads;
 mod watch;
@@ -192,7 +193,7 @@ fn catalog_routes(cfg: &mut web::ServiceConfig) {
             .route(web::patch().to(catalog_edit::patch_lesson))
             .route(web::delete().to(catalog_edit::delete_lesson)),
     )
-    .service(compressed("/api/v1/lessons/{id}/play").route(web::get().to(catalog::get_play)))
+    .service(compressed("/api/v1/lessons/{id}/play").route(web::get().to(play::get_play)))
     .service(
         resource("/api/v1/lessons/{id}/variants/{lang}")
             .route(web::put().to(catalog_edit::put_variant))

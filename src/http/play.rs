@@ -1,0 +1,135 @@
+//! `GET /api/v1/lessons/{id}/play` (members and stations): the variant a player gets after
+//! negotiation and fallback, its URLs, and the caller's resume position.
+
+use super::auth::Caller;
+use super::catalog::{lesson_lang, preferences, same_or_chosen, view, LangParam};
+use super::error::ApiError;
+use super::json::{revalidatable, Audience as Cache};
+use crate::domain::catalog::{CourseState, LessonKind};
+use crate::domain::lang::{Lang, Negotiated, Preferences};
+use crate::domain::org::{Action, Principal};
+use crate::services::Services;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+type ServicesData = web::Data<Services>;
+
+#[derive(Serialize)]
+struct Play<'a> {
+    lesson: &'a str,
+    course: &'a str,
+    course_version: u32,
+    kind: LessonKind,
+    duration_ms: u64,
+    title: &'a str,
+    lang: Negotiated,
+    sha256: &'a str,
+    mime: &'a str,
+    size: u64,
+    url: String,
+    /// The adaptive stream, once processing has made it.
+    hls: Option<String>,
+    thumbnail: Option<String>,
+    /// Path under the variant → URL, for every file made from it (renditions, HLS, thumbnail).
+    files: BTreeMap<String, String>,
+    /// Where the member left off, for a member's own token.
+    resume_ms: Option<i64>,
+}
+
+/// The languages a caller set in their profile, used when the request names none.
+fn profile_languages(services: &Services, who: &Principal) -> Result<Vec<Lang>, ApiError> {
+    Ok(match who {
+        Principal::Member { member } => services
+            .store
+            .member(member)?
+            .map(|r| r.member.languages)
+            .unwrap_or_default(),
+        Principal::Terminal { station, .. } => services
+            .store
+            .terminal(station)?
+            .map(|t| t.languages)
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    })
+}
+
+pub async fn get_play(
+    req: HttpRequest,
+    caller: Caller,
+    services: ServicesData,
+    id: web::Path<String>,
+    params: web::Query<LangParam>,
+) -> Result<HttpResponse, ApiError> {
+    caller.may(&services, &Action::Play)?;
+    let mut prefs = preferences(&req, params.lang.as_deref())?;
+    if prefs.is_empty() {
+        prefs = Preferences::languages(&profile_languages(&services, &caller.0)?);
+    }
+    let view = view(&services).await?;
+    let (course, lesson) = view
+        .lesson(&id)
+        .ok_or_else(|| ApiError::not_found(format!("no published lesson {id:?}")))?;
+    if course.state == CourseState::Retired {
+        return Err(ApiError::new(
+            StatusCode::GONE,
+            "retired",
+            format!("course {:?} has been retired", course.id),
+        ));
+    }
+    let chains = services.settings.fallbacks();
+    let lang = lesson_lang(lesson, &prefs, &chains)
+        .ok_or_else(|| ApiError::not_found(format!("lesson {id:?} has no variants")))?;
+    let Some(variant) = lesson.variants.get(&lang.served) else {
+        return Err(ApiError::not_found(format!(
+            "lesson {id:?} has no variants"
+        )));
+    };
+    let source = crate::domain::digest::Sha256::parse_hex(&variant.sha256)?;
+    let member = match &caller.0 {
+        Principal::Member { member } => Some(member.clone()),
+        _ => None,
+    };
+    let lesson_id = lesson.id.clone();
+    let (derived, resume_ms) = {
+        let services = services.clone();
+        web::block(move || -> Result<_, ApiError> {
+            let derived = services.store.derived_files(&source)?;
+            let resume = match member {
+                Some(member) => crate::ledger::report::resume(&services, &member)?
+                    .into_iter()
+                    .find(|r| r.lesson == lesson_id)
+                    .map(|r| r.position_ms),
+                None => None,
+            };
+            Ok((derived, resume))
+        })
+        .await??
+    };
+    let files: BTreeMap<String, String> = derived
+        .into_iter()
+        .map(|(path, _)| {
+            let url = format!("/media/{}/{path}", variant.sha256);
+            (path, url)
+        })
+        .collect();
+    let play = Play {
+        lesson: &lesson.id,
+        course: &course.id,
+        course_version: course.version,
+        kind: lesson.kind,
+        duration_ms: lesson.duration_ms,
+        title: same_or_chosen(&lesson.title, &lang, &prefs, &chains),
+        sha256: &variant.sha256,
+        mime: &variant.mime,
+        size: variant.size,
+        url: format!("/media/{}", variant.sha256),
+        hls: files.get("hls/master.m3u8").cloned(),
+        thumbnail: files.get("thumbnail.jpg").cloned(),
+        files,
+        resume_ms,
+        lang: lang.clone(),
+    };
+    revalidatable(&req, &play, Some(&[lang.served.as_str()]), Cache::Private)
+}

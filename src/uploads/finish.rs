@@ -1,0 +1,183 @@
+//! What happens around and after the bytes: expired uploads swept away, and a finished upload
+//! turned into a blob, probed, queued for processing and attached to its lesson when ready.
+
+use super::{claim, declared_type, find, now_ms, part_path, remove, UploadOpError};
+use crate::catalog;
+use crate::domain::catalog_edit::Edit;
+use crate::domain::digest::Sha256;
+use crate::domain::upload::{Attach, UploadState};
+use crate::media::jobs;
+use crate::services::Services;
+use crate::store::{BlobMeta, StoreError};
+use std::collections::HashSet;
+use std::io;
+use std::sync::Arc;
+
+/// Removes unfinished uploads past their expiry, and files no upload owns. Returns how many.
+pub fn sweep(services: &Arc<Services>) -> Result<usize, UploadOpError> {
+    let now = now_ms(services);
+    let mut removed = 0;
+    let uploads = services.store.uploads()?;
+    for upload in &uploads {
+        if upload.state == UploadState::Receiving && upload.expires_ms <= now {
+            if let Ok(_claim) = claim(services, &upload.id) {
+                remove(services, &upload.id)?;
+                removed += 1;
+            }
+        }
+    }
+    let known: HashSet<String> = uploads.iter().map(|u| format!("{}.part", u.id)).collect();
+    let dir = services.settings.storage.data_dir.join("uploads");
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !known.contains(&name)
+                && services
+                    .store
+                    .upload(name.trim_end_matches(".part"))?
+                    .is_none()
+            {
+                let _ = std::fs::remove_file(entry.path());
+                removed += 1;
+            }
+        }
+    }
+    Ok(removed)
+}
+
+/// Finishes uploads a stop interrupted, then sweeps on a timer, on its own thread.
+pub fn spawn_housekeeping(services: Arc<Services>) -> io::Result<()> {
+    for upload in services.store.uploads().unwrap_or_default() {
+        if upload.state == UploadState::Verifying {
+            spawn_finish(services.clone(), upload.id);
+        }
+    }
+    std::thread::Builder::new()
+        .name("upload-sweeper".into())
+        .spawn(move || loop {
+            match sweep(&services) {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "expired uploads removed"),
+                Err(e) => tracing::warn!(error = %e, "upload sweep failed"),
+            }
+            std::thread::sleep(services.settings.uploads.sweep_every);
+        })?;
+    Ok(())
+}
+
+pub(super) fn spawn_finish(services: Arc<Services>, id: String) {
+    let spawned = std::thread::Builder::new()
+        .name("upload-finish".into())
+        .spawn(move || {
+            if let Err(e) = finish(&services, &id) {
+                tracing::error!(upload = %id, error = %e, "finishing an upload failed");
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start finishing an upload");
+    }
+}
+
+/// A complete upload becomes a blob: audio and video are probed first (an unplayable file is
+/// rejected with the probe's reason) and queued for processing; text is attached at once.
+fn finish(services: &Services, id: &str) -> Result<(), UploadOpError> {
+    let mut upload = find(services, id)?;
+    if upload.state != UploadState::Verifying {
+        return Ok(());
+    }
+    let path = part_path(services, id);
+    let mime = declared_type(&upload.metadata);
+    let media = mime.starts_with("video/") || mime.starts_with("audio/");
+    let probe = if media {
+        match jobs::admit(&path, &services.settings.media_limits()) {
+            Ok(probe) => Some(probe),
+            Err(reason) => {
+                upload.state = UploadState::Rejected {
+                    reason: reason.to_string(),
+                };
+                services.store.put_upload(&upload)?;
+                services.store.flush()?;
+                let _ = std::fs::remove_file(&path);
+                return Ok(());
+            }
+        }
+    } else {
+        None
+    };
+    let stored = services.blobs.adopt(&path)?;
+    let filename = upload
+        .metadata
+        .get("filename")
+        .cloned()
+        .unwrap_or_else(|| format!("{id}.bin"));
+    let meta = BlobMeta {
+        size: stored.size,
+        mime,
+        filename,
+        created_ms: crate::people::now_ms(services),
+    };
+    services.store.insert_blob_meta(&stored.sha256, &meta)?;
+    let queued = match &probe {
+        Some(probe) => jobs::register(services, &stored.sha256, probe)?,
+        None => false,
+    };
+    upload.state = UploadState::Stored {
+        sha256: stored.sha256.to_hex(),
+    };
+    services.store.put_upload(&upload)?;
+    services.store.flush()?;
+    // Text, audio without pictures, and media already processed are ready now.
+    let ready = !queued
+        && services
+            .store
+            .job(&stored.sha256)?
+            .is_none_or(|j| j.status == crate::store::JobStatus::Ready);
+    if ready {
+        attach_ready(services, &stored.sha256)?;
+    }
+    Ok(())
+}
+
+/// Attaches every stored upload of `sha256` that names a lesson; called once the file is
+/// ready (for video, when its renditions are made).
+pub fn attach_ready(services: &Services, sha256: &Sha256) -> Result<(), StoreError> {
+    let hex = sha256.to_hex();
+    for mut upload in services.store.uploads()? {
+        let stored = matches!(&upload.state, UploadState::Stored { sha256 } if *sha256 == hex);
+        let Some(target) = upload.attach.as_mut().filter(|a| stored && !a.done) else {
+            continue;
+        };
+        let outcome = attach(services, &hex, target, &upload.owner);
+        target.done = true;
+        target.error = outcome.err().map(|e| e.to_string());
+        services.store.put_upload(&upload)?;
+    }
+    services.store.flush()
+}
+
+fn attach(
+    services: &Services,
+    sha256: &str,
+    target: &Attach,
+    actor: &str,
+) -> Result<(), catalog::CatalogOpError> {
+    let course = catalog::course_of_lesson(services, &target.lesson)?;
+    let variant = catalog::variant_of(services, sha256)?;
+    let edit = Edit::SetVariant {
+        lesson: target.lesson.clone(),
+        lang: target.lang.clone(),
+        variant,
+    };
+    catalog::edit_course(services, &course, vec![edit], actor)?;
+    if target.publish {
+        match catalog::publish(services, &course, actor) {
+            Err(catalog::CatalogOpError::Rule(
+                crate::domain::catalog::CatalogError::NothingToPublish(_),
+            )) => {}
+            other => {
+                other?;
+            }
+        }
+    }
+    Ok(())
+}
