@@ -33,3 +33,4 @@ bench:
 	scripts/bench-media
 	scripts/bench-people
 	scripts/bench-catalog
+	scripts/bench-ledger
