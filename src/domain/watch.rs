@@ -127,12 +127,20 @@ impl WatchReport {
         let from = self.wall.0.as_millisecond() + offset_ms;
         let to = self.wall.1.as_millisecond() + offset_ms;
         limits.check_wall(from, to, received_ms)?;
+        Ok(self.play(offset_ms, duration_ms))
+    }
+
+    /// The play this report becomes, without the checks (for reports already accepted).
+    pub fn play(&self, offset_ms: i64, duration_ms: i64) -> Play {
         let clamp = |ms: u64| i64::try_from(ms).unwrap_or(i64::MAX);
-        Ok(Play {
+        Play {
             id: self.id.clone(),
             lesson: self.lesson.clone(),
             duration_ms,
-            wall: (from, to),
+            wall: (
+                self.wall.0.as_millisecond() + offset_ms,
+                self.wall.1.as_millisecond() + offset_ms,
+            ),
             played: self
                 .played
                 .iter()
@@ -140,7 +148,7 @@ impl WatchReport {
                 .collect(),
             position_ms: clamp(self.position_ms),
             session: self.group_session.clone(),
-        })
+        }
     }
 }
 

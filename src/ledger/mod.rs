@@ -13,7 +13,7 @@ use crate::domain::org::{permits, Action, Member, OrgTree, Principal};
 use crate::domain::watch::{registered, Limits, Registration, Rejection, WatchReport};
 use crate::services::Services;
 use crate::store::{EntryKind, IdKind, LedgerEntry, LedgerWrite, MemberYear, SeenId, StoreError};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 pub use flush::GroupFlush;
@@ -44,7 +44,12 @@ pub struct Ledger {
     sessions: Mutex<()>,
     pub flush: GroupFlush,
     rules: Rules,
+    /// Report ids accepted by requests whose writes are not done yet, with member and digest.
+    pending: Mutex<HashMap<String, SeenId>>,
 }
+
+/// Members held in memory before idle ones are let go (they are read back when needed).
+const CACHED_MEMBERS: usize = 50_000;
 
 impl Ledger {
     pub fn new(rules: Rules) -> Ledger {
@@ -54,6 +59,7 @@ impl Ledger {
             sessions: Mutex::default(),
             flush: GroupFlush::default(),
             rules,
+            pending: Mutex::default(),
         }
     }
 
@@ -64,7 +70,43 @@ impl Ledger {
 
     fn slot(&self, member: &str) -> Slot {
         let mut members = self.members.lock().unwrap_or_else(PoisonError::into_inner);
+        if members.len() >= CACHED_MEMBERS && !members.contains_key(member) {
+            // Let go of every member nobody is using; the busy ones stay.
+            members.retain(|_, slot| Arc::strong_count(slot) > 1);
+        }
         members.entry(member.to_string()).or_default().clone()
+    }
+
+    /// Claims a report id for this request, unless it was seen before (then its record) or
+    /// another request holds it (then that one's).
+    fn reserve(
+        &self,
+        services: &Services,
+        id: &str,
+        member: &str,
+        digest: &str,
+    ) -> Result<Option<SeenId>, StoreError> {
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(held) = pending.get(id) {
+            return Ok(Some(held.clone()));
+        }
+        if let Some(seen) = services.store.seen_id(IdKind::Report, id)? {
+            return Ok(Some(seen));
+        }
+        let seen = SeenId {
+            member: member.to_string(),
+            digest: digest.to_string(),
+        };
+        pending.insert(id.to_string(), seen);
+        Ok(None)
+    }
+
+    /// Lets go of ids once their request's writes are done (or failed).
+    fn release(&self, ids: &[String]) {
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        for id in ids {
+            pending.remove(id);
+        }
     }
 
     fn sessions(&self) -> MutexGuard<'_, ()> {
@@ -93,8 +135,8 @@ pub(crate) fn load<'a>(
         let mut registrations = Vec::new();
         for entry in services.store.member_entries(member)? {
             match entry.kind {
-                EntryKind::Watch { play, .. } | EntryKind::Group { play } => plays.push(play),
                 EntryKind::Registration(r) => registrations.push(r),
+                kind => plays.extend(kind.play()),
             }
         }
         *guard = Some(MemberState {
@@ -196,36 +238,148 @@ impl<'a> Crediting<'a> {
 }
 
 /// Credits watch reports, each on its own; returns once everything accepted is on disk.
+/// A request's accepted reports are written in one batch, with each member's new totals once.
 pub fn submit(
     services: &Services,
     caller: &Principal,
     actor: &str,
     reports: Vec<WatchReport>,
 ) -> Result<Vec<Outcome>, StoreError> {
+    let ledger = &services.ledger;
     let crediting = Crediting::new(services, caller)?;
     let view = services.catalog.view(services)?;
-    let mut outcomes = Vec::with_capacity(reports.len());
-    for report in reports {
-        // A report seen before is a duplicate whoever sends it now, even if its member has
-        // moved or its lesson left the catalogue since.
-        if let Some(seen) = services.store.seen_id(IdKind::Report, &report.id)? {
-            outcomes.push(seen_outcome(&seen, &report));
-            continue;
-        }
-        let outcome = match crediting.member(services, &report.member)? {
-            Err(rejection) => Outcome::Rejected(rejection),
-            Ok(_) => match view.lesson(&report.lesson) {
-                None => Outcome::Rejected(Rejection::UnknownLesson(report.lesson.clone())),
-                Some((_, lesson)) => {
-                    let duration_ms = i64::try_from(lesson.duration_ms).unwrap_or(i64::MAX);
-                    credit_one(services, actor, report, duration_ms)?
-                }
-            },
+    let now = crate::people::now_ms(services) as i64;
+    let limits = limits(services);
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; reports.len()];
+    let mut members: HashMap<String, Result<(), Rejection>> = HashMap::new();
+    // First the checks that need no lock: the member, the lesson, the rules.
+    let mut accepted: Vec<(usize, WatchReport, Play)> = Vec::new();
+    for (n, report) in reports.into_iter().enumerate() {
+        let member_ok = match members.get(&report.member) {
+            Some(known) => known.clone(),
+            None => {
+                let known = crediting.member(services, &report.member)?.map(|_| ());
+                members.insert(report.member.clone(), known.clone());
+                known
+            }
         };
-        outcomes.push(outcome);
+        let checked = member_ok.and_then(|()| {
+            let (_, lesson) = view
+                .lesson(&report.lesson)
+                .ok_or_else(|| Rejection::UnknownLesson(report.lesson.clone()))?;
+            let duration_ms = i64::try_from(lesson.duration_ms).unwrap_or(i64::MAX);
+            let offset = report.clock_offset_ms(now);
+            report.to_play(now, offset, duration_ms, &limits)
+        });
+        let checked = match checked {
+            Ok(play) => match &play.session {
+                Some(session) => match session::check_report(services, session, &report.member)? {
+                    Some(reason) => Err(Rejection::Session(reason)),
+                    None => Ok(play),
+                },
+                None => Ok(play),
+            },
+            Err(rejection) => Err(rejection),
+        };
+        match checked {
+            Ok(play) => accepted.push((n, report, play)),
+            // A report seen before is a duplicate, even if its member moved since.
+            Err(rejection) => {
+                outcomes[n] = Some(match services.store.seen_id(IdKind::Report, &report.id)? {
+                    Some(seen) => seen_outcome(&seen, &report),
+                    None => Outcome::Rejected(rejection),
+                })
+            }
+        }
     }
-    services.ledger.flush.durable(&services.store)?;
-    Ok(outcomes)
+    // Then each member once, locked in id order (nothing holds two members otherwise).
+    let names: BTreeSet<String> = accepted.iter().map(|(_, r, _)| r.member.clone()).collect();
+    let slots: Vec<(String, Slot)> = names
+        .into_iter()
+        .map(|m| (m.clone(), ledger.slot(&m)))
+        .collect();
+    let mut guards: BTreeMap<&str, MutexGuard<'_, Option<MemberState>>> = slots
+        .iter()
+        .map(|(m, slot)| {
+            (
+                m.as_str(),
+                slot.lock().unwrap_or_else(PoisonError::into_inner),
+            )
+        })
+        .collect();
+    let mut write = LedgerWrite::default();
+    let mut reserved = Vec::new();
+    let mut touched: BTreeMap<String, BTreeSet<i32>> = BTreeMap::new();
+    let rules = ledger.rules();
+    let written = (|| -> Result<(), StoreError> {
+        for (n, report, play) in accepted {
+            let digest = hex::encode(report.body_digest());
+            if let Some(seen) = ledger.reserve(services, &report.id, &report.member, &digest)? {
+                outcomes[n] = Some(seen_outcome(&seen, &report));
+                continue;
+            }
+            reserved.push(report.id.clone());
+            let Some(guard) = guards.get_mut(report.member.as_str()) else {
+                continue;
+            };
+            let state = load(services, guard, &report.member)?;
+            touched
+                .entry(report.member.clone())
+                .or_default()
+                .extend(years_of(&play, rules));
+            outcomes[n] = Some(Outcome::Credited(state.ledger.add(play, rules)));
+            write.ids.push((
+                IdKind::Report,
+                report.id.clone(),
+                SeenId {
+                    member: report.member.clone(),
+                    digest,
+                },
+            ));
+            write.entries.push(LedgerEntry {
+                at_ms: now,
+                actor: actor.to_string(),
+                member: report.member.clone(),
+                kind: EntryKind::Watch {
+                    offset_ms: report.clock_offset_ms(now),
+                    duration_ms: report_duration(&view, &report),
+                    report: Box::new(report),
+                },
+            });
+        }
+        for (member, years) in &touched {
+            if let Some(Some(state)) = guards.get(member.as_str()).map(|g| g.as_ref()) {
+                for year in years {
+                    write
+                        .totals
+                        .push((*year, member.clone(), year_totals(state, *year)));
+                }
+            }
+        }
+        if write.entries.is_empty() {
+            return Ok(());
+        }
+        services.store.write_ledger(&write)
+    })();
+    ledger.release(&reserved);
+    if let Err(e) = written {
+        // Memory may hold plays the store does not: read those members afresh next time.
+        for guard in guards.values_mut() {
+            **guard = None;
+        }
+        return Err(e);
+    }
+    drop(guards);
+    ledger.flush.durable(&services.store)?;
+    Ok(outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or(Outcome::Duplicate))
+        .collect())
+}
+
+fn report_duration(view: &crate::catalog::View, report: &WatchReport) -> i64 {
+    view.lesson(&report.lesson)
+        .map_or(0, |(_, l)| i64::try_from(l.duration_ms).unwrap_or(i64::MAX))
 }
 
 fn seen_outcome(seen: &SeenId, report: &WatchReport) -> Outcome {
@@ -234,62 +388,4 @@ fn seen_outcome(seen: &SeenId, report: &WatchReport) -> Outcome {
     } else {
         Outcome::Rejected(Rejection::Conflict(report.id.clone()))
     }
-}
-
-fn credit_one(
-    services: &Services,
-    actor: &str,
-    report: WatchReport,
-    duration_ms: i64,
-) -> Result<Outcome, StoreError> {
-    let ledger = &services.ledger;
-    let slot = ledger.slot(&report.member);
-    let mut guard = slot.lock().unwrap_or_else(PoisonError::into_inner);
-    let _id = ledger.id_lock(&report.id);
-    let digest = hex::encode(report.body_digest());
-    if let Some(seen) = services.store.seen_id(IdKind::Report, &report.id)? {
-        return Ok(seen_outcome(&seen, &report));
-    }
-    let now = crate::people::now_ms(services) as i64;
-    let offset = report.clock_offset_ms(now);
-    let play = match report.to_play(now, offset, duration_ms, &limits(services)) {
-        Ok(play) => play,
-        Err(rejection) => return Ok(Outcome::Rejected(rejection)),
-    };
-    if let Some(session) = &play.session {
-        if let Some(reason) = session::check_report(services, session, &report.member)? {
-            return Ok(Outcome::Rejected(Rejection::Session(reason)));
-        }
-    }
-    let rules = services.ledger.rules();
-    let state = load(services, &mut guard, &report.member)?;
-    let mut write = LedgerWrite::default();
-    write.ids.push((
-        IdKind::Report,
-        report.id.clone(),
-        SeenId {
-            member: report.member.clone(),
-            digest,
-        },
-    ));
-    let member = report.member.clone();
-    let kind = EntryKind::Watch {
-        report: Box::new(report),
-        play: play.clone(),
-    };
-    let added = add_plays(
-        state,
-        &member,
-        vec![(play, kind)],
-        now,
-        actor,
-        rules,
-        &mut write,
-    );
-    if let Err(e) = services.store.write_ledger(&write) {
-        // Memory now holds a play the store does not: read the member afresh next time.
-        *guard = None;
-        return Err(e);
-    }
-    Ok(Outcome::Credited(added))
 }

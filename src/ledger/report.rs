@@ -252,8 +252,8 @@ pub fn verify(services: &Services) -> Result<Vec<String>, StoreError> {
     for entry in services.store.ledger_entries()? {
         let (plays, registrations) = gathered.entry(entry.member).or_default();
         match entry.kind {
-            EntryKind::Watch { play, .. } | EntryKind::Group { play } => plays.push(play),
             EntryKind::Registration(r) => registrations.push(r),
+            kind => plays.extend(kind.play()),
         }
     }
     let by_member: std::collections::BTreeMap<String, super::MemberState> = gathered

@@ -27,10 +27,12 @@ pub struct LedgerEntry {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum EntryKind {
-    /// A watch report as sent, and the play it became (clock corrected, lesson duration).
+    /// A watch report as sent, with what made it a play: the correction of the sender's
+    /// clock and the lesson's duration when it was accepted.
     Watch {
         report: Box<WatchReport>,
-        play: Play,
+        offset_ms: i64,
+        duration_ms: i64,
     },
     /// A member's share of a group session's playback.
     Group {
@@ -54,6 +56,21 @@ pub struct MemberYear {
     pub centralised: u32,
     /// Lesson → credited ms.
     pub lessons: BTreeMap<String, i64>,
+}
+
+impl EntryKind {
+    /// The play a watch or group entry credits.
+    pub fn play(&self) -> Option<Play> {
+        match self {
+            EntryKind::Watch {
+                report,
+                offset_ms,
+                duration_ms,
+            } => Some(report.play(*offset_ms, *duration_ms)),
+            EntryKind::Group { play } => Some(play.clone()),
+            EntryKind::Registration(_) => None,
+        }
+    }
 }
 
 impl MemberYear {
