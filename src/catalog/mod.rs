@@ -228,16 +228,8 @@ pub fn publish(services: &Services, id: &str, actor: &str) -> Result<Course, Cat
     course.check_publishable()?;
     course.state = CourseState::Published;
     entry.published = Some(course.clone());
-    let seq = services.store.save_change(&entry, Some(&course))?;
-    audit(
-        services,
-        actor,
-        "course.publish",
-        id,
-        json!({ "version": course.version, "seq": seq }),
-    )?;
-    services.store.flush()?;
-    catalog.refresh(services)?;
+    let frozen = course.clone();
+    announce(services, &entry, Some(&frozen), "course.publish", actor)?;
     Ok(course)
 }
 
@@ -253,17 +245,30 @@ pub fn retire(services: &Services, id: &str, actor: &str) -> Result<Course, Cata
         }
         _ => return Err(CatalogError::NotPublished(id.to_string()).into()),
     };
-    let seq = services.store.save_change(&entry, None)?;
+    announce(services, &entry, None, "course.retire", actor)?;
+    Ok(course)
+}
+
+/// Records a change stations must hear of, audits it, and refreshes the readers' view.
+fn announce(
+    services: &Services,
+    entry: &CourseEntry,
+    frozen: Option<&Course>,
+    action: &str,
+    actor: &str,
+) -> Result<(), CatalogOpError> {
+    let seq = services.store.save_change(entry, frozen)?;
+    let version = entry.published.as_ref().map_or(0, |c| c.version);
     audit(
         services,
         actor,
-        "course.retire",
-        id,
-        json!({ "version": course.version, "seq": seq }),
+        action,
+        entry.id(),
+        json!({ "version": version, "seq": seq }),
     )?;
     services.store.flush()?;
-    catalog.refresh(services)?;
-    Ok(course)
+    services.catalog.refresh(services)?;
+    Ok(())
 }
 
 /// Tells stations again about every published course that uses `sha256`, because files made

@@ -107,6 +107,17 @@ fn own(services: &Services, caller: &Principal, id: &str) -> Result<GroupSession
     Ok(session)
 }
 
+/// Writes a session's state and waits until it is on disk.
+fn save(services: &Services, session: GroupSession) -> Result<GroupSession, SessionError> {
+    let write = LedgerWrite {
+        session: Some(session.clone()),
+        ..LedgerWrite::default()
+    };
+    services.store.write_ledger(&write)?;
+    services.ledger.flush.durable(&services.store)?;
+    Ok(session)
+}
+
 pub fn open(
     services: &Services,
     caller: &Principal,
@@ -133,13 +144,7 @@ pub fn open(
         attendance: Vec::new(),
         playback: None,
     };
-    let write = LedgerWrite {
-        session: Some(session.clone()),
-        ..LedgerWrite::default()
-    };
-    services.store.write_ledger(&write)?;
-    services.ledger.flush.durable(&services.store)?;
-    Ok(session)
+    save(services, session)
 }
 
 pub fn check(
@@ -162,13 +167,7 @@ pub fn check(
             at_ms: event.at.as_millisecond() + shift,
         });
     }
-    let write = LedgerWrite {
-        session: Some(session.clone()),
-        ..LedgerWrite::default()
-    };
-    services.store.write_ledger(&write)?;
-    services.ledger.flush.durable(&services.store)?;
-    Ok(session)
+    save(services, session)
 }
 
 /// Ends the session with its playback and credits everyone present, in one write.
