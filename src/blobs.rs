@@ -102,9 +102,8 @@ impl BlobStore {
         })
     }
 
-    /// Moves a finished file (on the same disk, fsynced by its writer) into the store under its
-    /// hash, without copying it. The file is gone afterwards either way.
-    pub fn adopt(&self, file: &Path) -> Result<Stored, BlobError> {
+    /// The sha-256 and size of a file's bytes.
+    pub fn hash_file(&self, file: &Path) -> Result<(Sha256, u64), BlobError> {
         let mut reader = File::open(file)?;
         let mut hasher = sha2::Sha256::new();
         let mut buf = vec![0u8; 1 << 20];
@@ -119,26 +118,26 @@ impl BlobStore {
             hasher.update(&buf[..n]);
             size += n as u64;
         }
-        let sha256 = Sha256::from_bytes(hasher.finalize().into());
-        let path = self.path(&sha256);
+        Ok((Sha256::from_bytes(hasher.finalize().into()), size))
+    }
+
+    /// Moves a finished file (on the same disk, fsynced by its writer, hashed by `hash_file`)
+    /// into the store under its hash, without copying it. The file is gone afterwards either
+    /// way; moving it again after a crash finds the blob already there.
+    pub fn move_in(&self, file: &Path, sha256: &Sha256) -> Result<bool, BlobError> {
+        let path = self.path(sha256);
         if path.is_file() {
-            fs::remove_file(file)?;
-            return Ok(Stored {
-                sha256,
-                size,
-                new: false,
-            });
+            match fs::remove_file(file) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e.into()),
+                _ => return Ok(false),
+            }
         }
-        reader.sync_all()?;
+        File::open(file)?.sync_all()?;
         let parent = path.parent().unwrap_or(&self.root);
         fs::create_dir_all(parent)?;
         fs::rename(file, &path)?;
         File::open(parent)?.sync_all()?;
-        Ok(Stored {
-            sha256,
-            size,
-            new: true,
-        })
+        Ok(true)
     }
 
     /// An empty working folder inside the temp area (swept at start-up, so a crash leaves nothing).

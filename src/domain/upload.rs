@@ -47,8 +47,10 @@ pub struct Attach {
 pub enum UploadState {
     /// Bytes are still coming.
     Receiving,
-    /// Every byte is here; it is being hashed and probed.
+    /// Every byte is here; it is being probed and hashed.
     Verifying,
+    /// Hashed and accepted; being moved into the blob store (redone after a crash).
+    Moving { sha256: String, size: u64 },
     /// Stored as a blob (and, for audio and video, queued for processing).
     Stored { sha256: String },
     /// Refused once complete, with the reason (e.g. the probe's).

@@ -232,7 +232,12 @@ fn ledger_routes(cfg: &mut web::ServiceConfig) {
 
 /// tus 1.0 for editors, every answer carrying `Tus-Resumable`.
 fn upload_routes(cfg: &mut web::ServiceConfig) {
-    let tus = || DefaultHeaders::new().add(("Tus-Resumable", crate::domain::upload::TUS_VERSION));
+    // Tus-Version belongs on a 412 (and on OPTIONS); on every answer it does no harm.
+    let tus = || {
+        DefaultHeaders::new()
+            .add(("Tus-Resumable", crate::domain::upload::TUS_VERSION))
+            .add(("Tus-Version", crate::domain::upload::TUS_VERSION))
+    };
     cfg.service(
         resource("/uploads")
             .wrap(tus())
@@ -244,6 +249,7 @@ fn upload_routes(cfg: &mut web::ServiceConfig) {
             .wrap(tus())
             .route(web::head().to(uploads::head_upload))
             .route(web::patch().to(uploads::patch_upload))
+            .route(web::post().to(uploads::post_override))
             .route(web::delete().to(uploads::delete_upload)),
     )
     .service(resource("/api/v1/uploads/{id}").route(web::get().to(uploads::get_upload_status)));

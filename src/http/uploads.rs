@@ -42,6 +42,38 @@ fn editor(caller: &Caller, services: &Services) -> Result<(), ApiError> {
     caller.may(services, &Action::EditCatalogue)
 }
 
+/// Whose upload it is, for the per-editor limit: editor tokens carry no name, so each token
+/// counts as its own editor.
+fn owner(caller: &Caller) -> String {
+    match caller.0 {
+        crate::domain::org::Principal::Editor => {
+            let hash = hex::encode(crate::people::token_hash(caller.token()));
+            format!("editor:{}", &hash[..12])
+        }
+        _ => caller.actor(),
+    }
+}
+
+/// `POST /uploads/{id}` with `X-HTTP-Method-Override: PATCH|DELETE`, for clients behind
+/// proxies that pass only GET and POST.
+pub async fn post_override(
+    req: HttpRequest,
+    caller: Caller,
+    services: ServicesData,
+    id: web::Path<String>,
+    body: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    match header(req.headers(), "x-http-method-override") {
+        Some("PATCH") => patch_upload(req, caller, services, id, body).await,
+        Some("DELETE") => delete_upload(req, caller, services, id).await,
+        _ => Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method-not-allowed",
+            "use HEAD, PATCH or DELETE (or POST with X-HTTP-Method-Override)",
+        )),
+    }
+}
+
 fn expires(upload: &Upload) -> String {
     let at = UNIX_EPOCH + Duration::from_millis(upload.expires_ms.max(0) as u64);
     httpdate::fmt_http_date(at)
@@ -81,7 +113,7 @@ pub async fn post_upload(
         Some(_) => return Err(UploadError::BadNumber("Upload-Defer-Length").into()),
     };
     let metadata = parse_metadata(header(req.headers(), "upload-metadata").unwrap_or(""))?;
-    let owner = caller.actor();
+    let owner = owner(&caller);
     let services = services.into_inner();
     let created = {
         let services = services.clone();
@@ -92,7 +124,15 @@ pub async fn post_upload(
     let with_body = header(req.headers(), "content-type") == Some(PATCH_TYPE)
         && number(&req, "Content-Length")?.unwrap_or(1) > 0;
     let upload = if with_body {
-        append(&req, services, created.id.clone(), 0, body).await?
+        match append(&req, services.clone(), created.id.clone(), 0, body).await {
+            Ok(upload) => upload,
+            Err(error) => {
+                // Refused whole: leave no upload that nobody was told of.
+                let id = created.id;
+                web::block(move || uploads::terminate(&services, &id)).await??;
+                return Err(error);
+            }
+        }
     } else {
         created
     };

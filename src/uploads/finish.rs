@@ -48,7 +48,10 @@ pub fn sweep(services: &Arc<Services>) -> Result<usize, UploadOpError> {
 /// Finishes uploads a stop interrupted, then sweeps on a timer, on its own thread.
 pub fn spawn_housekeeping(services: Arc<Services>) -> io::Result<()> {
     for upload in services.store.uploads().unwrap_or_default() {
-        if upload.state == UploadState::Verifying {
+        if matches!(
+            upload.state,
+            UploadState::Verifying | UploadState::Moving { .. }
+        ) {
             spawn_finish(services.clone(), upload.id);
         }
     }
@@ -82,16 +85,12 @@ pub(super) fn spawn_finish(services: Arc<Services>, id: String) {
 /// rejected with the probe's reason) and queued for processing; text is attached at once.
 fn finish(services: &Services, id: &str) -> Result<(), UploadOpError> {
     let mut upload = find(services, id)?;
-    if upload.state != UploadState::Verifying {
-        return Ok(());
-    }
     let path = part_path(services, id);
     let mime = declared_type(&upload.metadata);
     let media = mime.starts_with("video/") || mime.starts_with("audio/");
-    let probe = if media {
-        match jobs::admit(&path, &services.settings.media_limits()) {
-            Ok(probe) => Some(probe),
-            Err(reason) => {
+    if upload.state == UploadState::Verifying {
+        if media {
+            if let Err(reason) = jobs::admit(&path, &services.settings.media_limits()) {
                 upload.state = UploadState::Rejected {
                     reason: reason.to_string(),
                 };
@@ -101,39 +100,55 @@ fn finish(services: &Services, id: &str) -> Result<(), UploadOpError> {
                 return Ok(());
             }
         }
-    } else {
-        None
+        // Record the hash before the file moves, so a crash in between can be finished.
+        let (sha256, size) = services.blobs.hash_file(&path)?;
+        upload.state = UploadState::Moving {
+            sha256: sha256.to_hex(),
+            size,
+        };
+        services.store.put_upload(&upload)?;
+        services.store.flush()?;
+    }
+    let UploadState::Moving { sha256, size } = upload.state.clone() else {
+        return Ok(());
     };
-    let stored = services.blobs.adopt(&path)?;
+    let hash = Sha256::parse_hex(&sha256).map_err(|e| UploadOpError::BadTarget(e.to_string()))?;
+    services.blobs.move_in(&path, &hash)?;
     let filename = upload
         .metadata
         .get("filename")
         .cloned()
         .unwrap_or_else(|| format!("{id}.bin"));
     let meta = BlobMeta {
-        size: stored.size,
+        size,
         mime,
         filename,
         created_ms: crate::people::now_ms(services),
     };
-    services.store.insert_blob_meta(&stored.sha256, &meta)?;
-    let queued = match &probe {
-        Some(probe) => jobs::register(services, &stored.sha256, probe)?,
-        None => false,
+    services.store.insert_blob_meta(&hash, &meta)?;
+    let queued = if media {
+        let probe = jobs::admit(
+            &services.blobs.path(&hash),
+            &services.settings.media_limits(),
+        );
+        match probe {
+            Ok(probe) => jobs::register(services, &hash, &probe)?,
+            Err(_) => false,
+        }
+    } else {
+        false
     };
-    upload.state = UploadState::Stored {
-        sha256: stored.sha256.to_hex(),
-    };
+    upload.state = UploadState::Stored { sha256 };
     services.store.put_upload(&upload)?;
     services.store.flush()?;
     // Text, audio without pictures, and media already processed are ready now.
     let ready = !queued
         && services
             .store
-            .job(&stored.sha256)?
+            .job(&hash)?
             .is_none_or(|j| j.status == crate::store::JobStatus::Ready);
     if ready {
-        attach_ready(services, &stored.sha256)?;
+        attach_ready(services, &hash)?;
     }
     Ok(())
 }
