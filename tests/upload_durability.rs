@@ -16,13 +16,19 @@
 
 use bytes::Bytes;
 use sha2::Digest as _;
-use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_yuanjiao");
+mod support;
+
+use support::process::{Sandbox, Server};
+
+fn part(sb: &Sandbox, id: &str) -> PathBuf {
+    sb.path()
+        .join("data")
+        .join("uploads")
+        .join(format!("{id}.part"))
+}
 
 /// The upload's size.
 const SIZE: usize = 24 << 20;
@@ -32,170 +38,6 @@ const CHUNK: usize = 3 << 20;
 const PIECE: usize = 256 << 10;
 /// Rounds that each kill the server mid-PATCH.
 const ROUNDS: usize = 3;
-
-// ---------------------------------------------------------------- processes
-
-/// A temp folder holding the data dir (`<tmp>/data`) and the server logs.
-struct Sandbox {
-    dir: tempfile::TempDir,
-}
-
-impl Sandbox {
-    fn new() -> Sandbox {
-        Sandbox {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    /// `yuanjiao ARGS` with a clean environment, the sandbox data dir and no free-space floor.
-    fn yj(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(BIN);
-        cmd.args(args)
-            .env_clear()
-            .env("YJ__STORAGE__DATA_DIR", self.path().join("data"))
-            .env("YJ__STORAGE__MIN_FREE_BYTES", "0")
-            .env("YJ__LOG__FILTER", "warn")
-            .current_dir(self.path())
-            .stdin(Stdio::null());
-        if let Some(path) = std::env::var_os("PATH") {
-            cmd.env("PATH", path);
-        }
-        cmd
-    }
-
-    /// Runs `yuanjiao ARGS`, asserts it succeeded and returns its stdout.
-    #[track_caller]
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self
-            .yj(args)
-            .output()
-            .expect("cannot run the yuanjiao binary");
-        assert!(
-            out.status.success(),
-            "yuanjiao {args:?}\n{}",
-            describe(&out)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn part(&self, id: &str) -> PathBuf {
-        self.path()
-            .join("data")
-            .join("uploads")
-            .join(format!("{id}.part"))
-    }
-}
-
-fn describe(out: &Output) -> String {
-    format!(
-        "status: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-/// A running `yuanjiao serve`, killed (SIGKILL) and reaped however the test ends.
-struct Server {
-    child: Child,
-    base: String,
-    log: PathBuf,
-}
-
-impl Server {
-    /// Starts the server on a port the system picks (read back from the line it prints) and
-    /// waits, at most 30 s, until /healthz answers.
-    fn start(
-        sb: &Sandbox,
-        client: &reqwest::Client,
-        rt: &tokio::runtime::Runtime,
-        n: usize,
-    ) -> Server {
-        let log = sb.path().join(format!("serve-{n}.log"));
-        let child = sb
-            .yj(&["serve"])
-            .env("YJ__SERVER__BIND", "127.0.0.1:0")
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        let mut server = Server {
-            child,
-            base: String::new(),
-            log,
-        };
-        let out = server.child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        // Keeps reading so the pipe never fills; ends when the process does.
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines() {
-                let Ok(line) = line else { break };
-                let _ = tx.send(line);
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let addr = loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(left) {
-                Ok(line) => {
-                    if let Some(rest) = line.split("http://").nth(1) {
-                        break rest.split('/').next().unwrap().to_string();
-                    }
-                }
-                Err(e) => panic!("serve printed no address ({e})\n{}", server.log_text()),
-            }
-        };
-        server.base = format!("http://{addr}");
-        let healthz = format!("{}/healthz", server.base);
-        rt.block_on(async {
-            loop {
-                let answer = client
-                    .get(&healthz)
-                    .timeout(Duration::from_millis(500))
-                    .send()
-                    .await;
-                if answer.is_ok_and(|r| r.status().is_success()) {
-                    return;
-                }
-                assert!(
-                    Instant::now() < deadline,
-                    "/healthz never answered\n{}",
-                    server.log_text()
-                );
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        });
-        server
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    fn log_text(&self) -> String {
-        format!(
-            "--- server log {} ---\n{}",
-            self.log.display(),
-            std::fs::read_to_string(&self.log).unwrap_or_default()
-        )
-    }
-
-    /// SIGKILL, then reap, so the data dir is free for the next process.
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
 
 // ---------------------------------------------------------------- tus
 
@@ -362,7 +204,7 @@ fn an_upload_killed_mid_patch_resumes_from_head_to_an_identical_blob() {
         resp.headers()["location"].to_str().unwrap().to_string()
     });
     let id = path.rsplit('/').next().unwrap().to_string();
-    let part = sb.part(&id);
+    let part = part(&sb, &id);
 
     let mut acked = 0u64;
     for round in 0..ROUNDS {
@@ -504,7 +346,7 @@ fn an_upload_killed_between_moving_its_file_and_recording_it_is_finished_after_r
         services.store.put_upload(&upload).unwrap();
         services.store.flush().unwrap();
     }
-    assert!(!sb.part(&id).exists(), "the file is in the blob store");
+    assert!(!part(&sb, &id).exists(), "the file is in the blob store");
 
     server = Server::start(&sb, &client, &rt, 1);
     rt.block_on(async {

@@ -1,6 +1,8 @@
 //! A real yuanjiao server on 127.0.0.1:0 with a temp data dir, one per test.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod process;
+
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;

@@ -1,0 +1,165 @@
+//! The real `yuanjiao` binary in a temp folder: commands, and a server that is killed with
+//! SIGKILL and reaped however a test ends (for crash tests).
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_yuanjiao");
+
+/// A temp folder holding the data dir (`<tmp>/data`) and the server logs.
+pub struct Sandbox {
+    dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        Sandbox {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `yuanjiao ARGS` with a clean environment, the sandbox data dir and no free-space floor.
+    pub fn yj(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args)
+            .env_clear()
+            .env("YJ__STORAGE__DATA_DIR", self.path().join("data"))
+            .env("YJ__STORAGE__MIN_FREE_BYTES", "0")
+            .env("YJ__LOG__FILTER", "warn")
+            .current_dir(self.path())
+            .stdin(Stdio::null());
+        if let Some(path) = std::env::var_os("PATH") {
+            cmd.env("PATH", path);
+        }
+        cmd
+    }
+
+    /// Runs `yuanjiao ARGS`, asserts it succeeded and returns its stdout.
+    #[track_caller]
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self
+            .yj(args)
+            .output()
+            .expect("cannot run the yuanjiao binary");
+        assert!(
+            out.status.success(),
+            "yuanjiao {args:?}\n{}",
+            describe(&out)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+pub fn describe(out: &Output) -> String {
+    format!(
+        "status: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// A running `yuanjiao serve`, killed (SIGKILL) and reaped however the test ends.
+pub struct Server {
+    child: Child,
+    pub base: String,
+    log: PathBuf,
+}
+
+impl Server {
+    /// Starts the server on a port the system picks (127.0.0.1:0, read back from the line it
+    /// prints) and waits, at most 30 s, until /healthz answers.
+    pub fn start(
+        sb: &Sandbox,
+        client: &reqwest::Client,
+        rt: &tokio::runtime::Runtime,
+        n: usize,
+    ) -> Server {
+        let log = sb.path().join(format!("serve-{n}.log"));
+        let child = sb
+            .yj(&["serve"])
+            .env("YJ__SERVER__BIND", "127.0.0.1:0")
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let mut server = Server {
+            child,
+            base: String::new(),
+            log,
+        };
+        let out = server.child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        // Keeps reading so the pipe never fills; ends when the process does.
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines() {
+                let Ok(line) = line else { break };
+                let _ = tx.send(line);
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let addr = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(rest) = line.split("http://").nth(1) {
+                        break rest.split('/').next().unwrap().to_string();
+                    }
+                }
+                Err(e) => panic!("serve printed no address ({e})\n{}", server.log_text()),
+            }
+        };
+        server.base = format!("http://{addr}");
+        let healthz = format!("{}/healthz", server.base);
+        rt.block_on(async {
+            loop {
+                let answer = client
+                    .get(&healthz)
+                    .timeout(Duration::from_millis(500))
+                    .send()
+                    .await;
+                if answer.is_ok_and(|r| r.status().is_success()) {
+                    return;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "/healthz never answered\n{}",
+                    server.log_text()
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        });
+        server
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn log_text(&self) -> String {
+        format!(
+            "--- server log {} ---\n{}",
+            self.log.display(),
+            std::fs::read_to_string(&self.log).unwrap_or_default()
+        )
+    }
+
+    /// SIGKILL, then reap, so the data dir is free for the next process.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
