@@ -425,3 +425,97 @@ async fn tuspy_uploads_a_video_that_is_probed_and_stored() {
     assert_eq!(number(&second.summary, "resumed_from"), offset);
     setup.check_blob(&id, &source).await;
 }
+
+/// The whole way: an editor's off-the-shelf client uploads a lesson video over a link that
+/// drops, naming the lesson and language; once processed, it is that lesson's variant in the
+/// published catalogue, with its renditions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_interrupted_and_resumed_becomes_the_published_variant_it_names() {
+    use yuanjiao::catalog;
+    use yuanjiao::domain::catalog::{Audience, LessonKind, Theme};
+    use yuanjiao::domain::catalog_edit::{Edit, NewCourse, NewLesson};
+    let setup = Setup::new().await;
+    let services = &setup.app.services;
+    let zh = |text: &str| [(yuanjiao::domain::lang::Lang::chinese(), text.to_string())].into();
+    catalog::create_course(
+        services,
+        NewCourse {
+            id: "uploaded-course".into(),
+            title: zh("上传的课程"),
+            description: Default::default(),
+            translation: Default::default(),
+            themes: vec![Theme::PracticalSkills],
+            audiences: vec![Audience::Rural],
+            programs: vec![],
+        },
+        "test",
+    )
+    .unwrap();
+    let lesson = NewLesson {
+        id: "uploaded-course-01".into(),
+        kind: LessonKind::Video,
+        duration_ms: 10_000,
+        title: zh("第一课"),
+    };
+    catalog::edit_course(
+        services,
+        "uploaded-course",
+        vec![Edit::AddLesson(lesson)],
+        "test",
+    )
+    .unwrap();
+
+    let source = std::fs::read(root().join("tests/fixtures/av.mp4")).unwrap();
+    let file = setup.write("lesson.mp4", &source);
+    let chunk = 16 * 1024;
+    let meta = [
+        "--meta",
+        "lesson=uploaded-course-01",
+        "--meta",
+        "lang=zh-Hans",
+        "--meta",
+        "publish=true",
+    ]
+    .map(String::from);
+    let mut args = setup.args(&file, chunk, "tuspy-urls.json");
+    args.extend(meta.clone());
+    args.extend(["--stop-after-chunks".into(), "2".into()]);
+    let first = run(Client::Tuspy, args, &setup.logs()).await;
+    let (id, _) = check_interrupted(&setup, &first, source.len()).await;
+    let mut args = setup.args(&file, chunk, "tuspy-urls.json");
+    args.extend(meta);
+    run(Client::Tuspy, args, &setup.logs()).await;
+    setup.check_blob(&id, &source).await;
+    let sha256 = setup.stored(&id).await;
+
+    // The media worker's part, run here: renditions, thumbnail, HLS.
+    let services = setup.app.services.clone();
+    tokio::task::spawn_blocking(move || {
+        yuanjiao::media::jobs::run_next(&services, &mut |_, _| {}).unwrap()
+    })
+    .await
+    .unwrap()
+    .expect("the upload queued a media job");
+
+    let upload = setup.status(&id).await;
+    assert_eq!(upload["attach"]["done"], true, "{upload}");
+    assert_eq!(upload["attach"]["error"], Value::Null, "{upload}");
+    let resp = setup
+        .app
+        .get("/api/v1/lessons/uploaded-course-01", &[])
+        .await;
+    assert_eq!(resp.status(), 200, "the course is published");
+    let lesson: Value = resp.json().await.unwrap();
+    assert_eq!(lesson["variants"]["zh-Hans"]["sha256"], sha256.as_str());
+    let asset: Value = setup
+        .app
+        .get(&format!("/api/v1/assets/{sha256}"), &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        asset["files"]["hls/master.m3u8"].is_string(),
+        "processed: {asset}"
+    );
+}

@@ -2,6 +2,7 @@
 """Uploads a file to a tus 1.0 server with tuspy (the tus project's Python client), in chunks.
 
     tus_upload.py ENDPOINT TOKEN FILE CHUNK_SIZE STATE [--stop-after-chunks N] [--filetype T]
+                  [--meta KEY=VALUE ...]
 
 ENDPOINT is the creation URL (http://host:port/uploads). STATE is tuspy's own URL store (a
 JSON file): the upload's URL is kept there under the file's fingerprint, so a later run for the
@@ -32,6 +33,7 @@ def main() -> int:
     parser.add_argument("state")
     parser.add_argument("--stop-after-chunks", type=int, default=None)
     parser.add_argument("--filetype", default=None)
+    parser.add_argument("--meta", action="append", default=[])
     args = parser.parse_args()
 
     client = tus_client.TusClient(
@@ -40,6 +42,9 @@ def main() -> int:
     metadata = {"filename": os.path.basename(args.file)}
     if args.filetype:
         metadata["filetype"] = args.filetype
+    for pair in args.meta:
+        key, _, value = pair.partition("=")
+        metadata[key] = value
     storage = FileStorage(args.state)
     try:
         # With store_url, the uploader looks the file's fingerprint up in the storage; when a
