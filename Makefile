@@ -34,3 +34,4 @@ bench:
 	scripts/bench-people
 	scripts/bench-catalog
 	scripts/bench-ledger
+	scripts/bench-upload
