@@ -107,6 +107,9 @@ pub struct YearTotal {
 pub struct MemberLedger {
     /// In canonical order: wall start, wall end, id.
     plays: Vec<Play>,
+    /// The first and last year each play touches, beside it (finding them costs time-zone
+    /// arithmetic, so it is done once).
+    spans: Vec<(i32, i32)>,
     years: BTreeMap<i32, YearTotal>,
 }
 
@@ -124,8 +127,10 @@ impl MemberLedger {
         let mut seen = BTreeSet::new();
         plays.retain(|p| seen.insert(p.id.clone()));
         plays.sort_by(|a, b| a.key().cmp(&b.key()));
+        let spans = plays.iter().map(|p| span_of(p, rules)).collect();
         let mut ledger = MemberLedger {
             plays,
+            spans,
             years: BTreeMap::new(),
         };
         let years: BTreeSet<i32> = ledger
@@ -148,6 +153,7 @@ impl MemberLedger {
         let years = years_of(&play, rules);
         let at = self.plays.partition_point(|p| p.key() < play.key());
         let id = play.id.clone();
+        self.spans.insert(at, span_of(&play, rules));
         self.plays.insert(at, play);
         for year in years {
             self.recompute(year, Some(&id), rules);
@@ -197,11 +203,28 @@ impl MemberLedger {
     fn recompute(&mut self, year: i32, around: Option<&str>, rules: &Rules) {
         let mut parts = Vec::new();
         let mut sessions = BTreeSet::new();
-        for play in &self.plays {
+        let year_end = rules.calendar.year_start(year + 1);
+        for (play, &(first, last)) in self.plays.iter().zip(&self.spans) {
+            if year < first || year > last || play.wall.0 >= play.wall.1 {
+                continue;
+            }
+            sessions.extend(play.session.iter().cloned());
+            if first == last {
+                // Inside the year: one part, as `split_by_year` would make it.
+                parts.push(Part {
+                    play: &play.id,
+                    lesson: &play.lesson,
+                    wall: (
+                        play.wall.0,
+                        (play.wall.1 + rules.tolerance_ms).min(year_end),
+                    ),
+                    media: play.media(),
+                });
+                continue;
+            }
             for (y, part) in split_by_year(play, rules) {
                 if y == year {
                     parts.push(part);
-                    sessions.extend(play.session.iter().cloned());
                 }
             }
         }
@@ -271,6 +294,14 @@ fn components(parts: &[Part]) -> Vec<usize> {
         };
     }
     (0..parts.len()).map(|i| root(&mut parent, i)).collect()
+}
+
+fn span_of(play: &Play, rules: &Rules) -> (i32, i32) {
+    let years = years_of(play, rules);
+    (
+        years.first().copied().unwrap_or(0),
+        years.last().copied().unwrap_or(0),
+    )
 }
 
 /// The years a play's wall interval touches.
