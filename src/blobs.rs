@@ -35,6 +35,30 @@ pub struct Stored {
     pub new: bool,
 }
 
+/// Reads `reader` to the end in chunks of `chunk` bytes, hashing each and handing it to `each`;
+/// returns the hash and the length.
+fn hash_chunks(
+    reader: &mut impl Read,
+    chunk: usize,
+    mut each: impl FnMut(&[u8]) -> Result<(), BlobError>,
+) -> Result<(Sha256, u64), BlobError> {
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0u8; chunk];
+    let mut size = 0u64;
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.into()),
+        };
+        hasher.update(&buf[..n]);
+        each(&buf[..n])?;
+        size += n as u64;
+    }
+    Ok((Sha256::from_bytes(hasher.finalize().into()), size))
+}
+
 impl BlobStore {
     /// Opens (creating) the blob folders and removes temp files a crash left behind.
     pub fn open(data_dir: &Path, floor: FreeSpaceFloor) -> io::Result<Self> {
@@ -61,26 +85,16 @@ impl BlobStore {
     pub fn put(&self, mut reader: impl Read) -> Result<Stored, BlobError> {
         self.floor.check()?;
         let mut temp = tempfile::NamedTempFile::new_in(&self.tmp)?;
-        let mut hasher = sha2::Sha256::new();
-        let mut buf = vec![0u8; 256 << 10];
-        let (mut size, mut since_check) = (0u64, 0u64);
-        loop {
-            let n = match reader.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e.into()),
-            };
-            hasher.update(&buf[..n]);
-            temp.write_all(&buf[..n])?;
-            size += n as u64;
-            since_check += n as u64;
+        let mut since_check = 0u64;
+        let (sha256, size) = hash_chunks(&mut reader, 256 << 10, |chunk| {
+            temp.write_all(chunk)?;
+            since_check += chunk.len() as u64;
             if since_check >= FLOOR_CHECK_EVERY {
                 self.floor.check()?;
                 since_check = 0;
             }
-        }
-        let sha256 = Sha256::from_bytes(hasher.finalize().into());
+            Ok(())
+        })?;
         let path = self.path(&sha256);
         if path.is_file() {
             return Ok(Stored {
@@ -104,21 +118,7 @@ impl BlobStore {
 
     /// The sha-256 and size of a file's bytes.
     pub fn hash_file(&self, file: &Path) -> Result<(Sha256, u64), BlobError> {
-        let mut reader = File::open(file)?;
-        let mut hasher = sha2::Sha256::new();
-        let mut buf = vec![0u8; 1 << 20];
-        let mut size = 0u64;
-        loop {
-            let n = match reader.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e.into()),
-            };
-            hasher.update(&buf[..n]);
-            size += n as u64;
-        }
-        Ok((Sha256::from_bytes(hasher.finalize().into()), size))
+        hash_chunks(&mut File::open(file)?, 1 << 20, |_| Ok(()))
     }
 
     /// Moves a finished file (on the same disk, fsynced by its writer, hashed by `hash_file`)
