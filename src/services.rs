@@ -20,6 +20,8 @@ pub struct Services {
     pub catalog: crate::catalog::Catalog,
     pub ledger: crate::ledger::Ledger,
     pub upload_writers: crate::uploads::Writing,
+    /// The configured language fallback chains, checked once.
+    pub fallbacks: crate::domain::lang::Fallbacks,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +59,7 @@ impl Services {
             );
         }
         let ledger = crate::ledger::Ledger::new(settings.ledger_rules());
+        let fallbacks = settings.fallbacks();
         Ok(Services {
             settings,
             store,
@@ -67,6 +70,7 @@ impl Services {
             catalog: Default::default(),
             ledger,
             upload_writers: Default::default(),
+            fallbacks,
         })
     }
 

@@ -171,16 +171,16 @@ pub async fn get_courses(
         limit,
     };
     let view = view(&services).await?;
-    let chains = services.settings.fallbacks();
+    let chains = &services.fallbacks;
     let listing = view.list(&query);
     let mut served = Served::default();
     let courses: Vec<CourseSummary> = listing
         .courses
         .iter()
         .map(|course| {
-            let title = choose(&course.title, &prefs, &chains);
+            let title = choose(&course.title, &prefs, chains);
             served.note(&title.lang);
-            let description = same_or_chosen(&course.description, &title.lang, &prefs, &chains);
+            let description = same_or_chosen(&course.description, &title.lang, &prefs, chains);
             CourseSummary {
                 id: &course.id,
                 version: course.version,
@@ -296,21 +296,21 @@ pub async fn get_course(
     let course: &Course = view
         .course(&id)
         .ok_or_else(|| ApiError::not_found(format!("no published course {id:?}")))?;
-    let chains = services.settings.fallbacks();
+    let chains = &services.fallbacks;
     let mut served = Served::default();
-    let title = choose(&course.title, &prefs, &chains);
+    let title = choose(&course.title, &prefs, chains);
     served.note(&title.lang);
     let lessons = course
         .lessons
         .iter()
         .map(|lesson| {
-            let lang = lesson_lang(lesson, &prefs, &chains).unwrap_or_else(|| title.lang.clone());
+            let lang = lesson_lang(lesson, &prefs, chains).unwrap_or_else(|| title.lang.clone());
             served.note(&lang);
             LessonSummary {
                 id: &lesson.id,
                 kind: lesson.kind,
                 duration_ms: lesson.duration_ms,
-                title: same_or_chosen(&lesson.title, &lang, &prefs, &chains),
+                title: same_or_chosen(&lesson.title, &lang, &prefs, chains),
                 lang,
                 languages: lesson.variants.keys().collect(),
             }
@@ -320,7 +320,7 @@ pub async fn get_course(
         id: &course.id,
         version: course.version,
         state: course.state,
-        description: same_or_chosen(&course.description, &title.lang, &prefs, &chains),
+        description: same_or_chosen(&course.description, &title.lang, &prefs, chains),
         title: title.text,
         lang: title.lang,
         titles: &course.title,
@@ -369,8 +369,8 @@ pub async fn get_lesson(
     let (course, lesson) = view
         .lesson(&id)
         .ok_or_else(|| ApiError::not_found(format!("no published lesson {id:?}")))?;
-    let chains = services.settings.fallbacks();
-    let lang = lesson_lang(lesson, &prefs, &chains)
+    let chains = &services.fallbacks;
+    let lang = lesson_lang(lesson, &prefs, chains)
         .ok_or_else(|| ApiError::not_found(format!("lesson {id:?} has no variants")))?;
     let detail = LessonDetail {
         id: &lesson.id,
@@ -379,7 +379,7 @@ pub async fn get_lesson(
         state: course.state,
         kind: lesson.kind,
         duration_ms: lesson.duration_ms,
-        title: same_or_chosen(&lesson.title, &lang, &prefs, &chains),
+        title: same_or_chosen(&lesson.title, &lang, &prefs, chains),
         titles: &lesson.title,
         variants: lesson
             .variants
@@ -435,7 +435,7 @@ pub async fn get_taxonomy(
     req: HttpRequest,
     services: ServicesData,
 ) -> Result<HttpResponse, ApiError> {
-    let chains = services.settings.fallbacks();
+    let chains = &services.fallbacks;
     let languages: Vec<LanguageInfo> = KNOWN
         .iter()
         .filter_map(|k| k.parse::<Lang>().ok())

@@ -78,8 +78,8 @@ pub async fn get_play(
             format!("course {:?} has been retired", course.id),
         ));
     }
-    let chains = services.settings.fallbacks();
-    let lang = lesson_lang(lesson, &prefs, &chains)
+    let chains = &services.fallbacks;
+    let lang = lesson_lang(lesson, &prefs, chains)
         .ok_or_else(|| ApiError::not_found(format!("lesson {id:?} has no variants")))?;
     let Some(variant) = lesson.variants.get(&lang.served) else {
         return Err(ApiError::not_found(format!(
@@ -120,7 +120,7 @@ pub async fn get_play(
         course_version: course.version,
         kind: lesson.kind,
         duration_ms: lesson.duration_ms,
-        title: same_or_chosen(&lesson.title, &lang, &prefs, &chains),
+        title: same_or_chosen(&lesson.title, &lang, &prefs, chains),
         sha256: &variant.sha256,
         mime: &variant.mime,
         size: variant.size,

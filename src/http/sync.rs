@@ -74,7 +74,7 @@ pub async fn get_changes(
                 .store
                 .terminal(&station_id)?
                 .ok_or_else(|| ApiError::not_found(format!("no station {station_id:?}")))?;
-            let station = Station::of(&terminal, &services.settings.fallbacks());
+            let station = Station::of(&terminal, &services.fallbacks);
             let view = services.catalog.view(&services)?;
             Ok(sync::changes(&services, &view, &station, since, limit)?)
         })

@@ -42,18 +42,6 @@ fn editor(caller: &Caller, services: &Services) -> Result<(), ApiError> {
     caller.may(services, &Action::EditCatalogue)
 }
 
-/// Whose upload it is, for the per-editor limit: editor tokens carry no name, so each token
-/// counts as its own editor.
-fn owner(caller: &Caller) -> String {
-    match caller.0 {
-        crate::domain::org::Principal::Editor => {
-            let hash = hex::encode(crate::people::token_hash(caller.token()));
-            format!("editor:{}", &hash[..12])
-        }
-        _ => caller.actor(),
-    }
-}
-
 /// `POST /uploads/{id}` with `X-HTTP-Method-Override: PATCH|DELETE`, for clients behind
 /// proxies that pass only GET and POST.
 pub async fn post_override(
@@ -113,7 +101,7 @@ pub async fn post_upload(
         Some(_) => return Err(UploadError::BadNumber("Upload-Defer-Length").into()),
     };
     let metadata = parse_metadata(header(req.headers(), "upload-metadata").unwrap_or(""))?;
-    let owner = owner(&caller);
+    let owner = caller.identity();
     let services = services.into_inner();
     let created = {
         let services = services.clone();

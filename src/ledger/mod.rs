@@ -323,6 +323,7 @@ pub fn submit(
                 continue;
             };
             let state = load(services, guard, &report.member)?;
+            let (play_wall_from, play_duration) = (play.wall.0, play.duration_ms);
             touched
                 .entry(report.member.clone())
                 .or_default()
@@ -340,9 +341,10 @@ pub fn submit(
                 at_ms: now,
                 actor: actor.to_string(),
                 member: report.member.clone(),
+                // What made the report this play, kept so the play can be made again.
                 kind: EntryKind::Watch {
-                    offset_ms: report.clock_offset_ms(now),
-                    duration_ms: report_duration(&view, &report),
+                    offset_ms: play_wall_from - report.wall.0.as_millisecond(),
+                    duration_ms: play_duration,
                     report: Box::new(report),
                 },
             });
@@ -375,11 +377,6 @@ pub fn submit(
         .into_iter()
         .map(|o| o.unwrap_or(Outcome::Duplicate))
         .collect())
-}
-
-fn report_duration(view: &crate::catalog::View, report: &WatchReport) -> i64 {
-    view.lesson(&report.lesson)
-        .map_or(0, |(_, l)| i64::try_from(l.duration_ms).unwrap_or(i64::MAX))
 }
 
 fn seen_outcome(seen: &SeenId, report: &WatchReport) -> Outcome {
