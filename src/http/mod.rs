@@ -10,9 +10,11 @@ mod file_body;
 mod health;
 mod hours;
 mod json;
+mod me;
 mod media;
 mod media_cache;
 mod metrics;
+mod pages;
 mod people;
 mod play;
 mod sync;
@@ -72,6 +74,13 @@ pub fn start_with_tls(
                 error::framework_error(StatusCode::BAD_REQUEST, "bad-query", e)
             }))
             .wrap(from_fn(guard_and_count))
+            .service(resource("/").route(web::get().to(pages::get_root)))
+            .service(
+                resource("/ui/{path:.*}")
+                    .wrap(Compress::default())
+                    .route(web::get().to(pages::get_ui)),
+            )
+            .service(resource("/api/v1/me").route(web::get().to(me::get_me)))
             .service(resource("/healthz").route(web::get().to(health::get_healthz)))
             .service(resource("/metrics").route(web::get().to(health::get_metrics)))
             .service(

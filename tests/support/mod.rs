@@ -1,6 +1,7 @@
 //! A real yuanjiao server on 127.0.0.1:0 with a temp data dir, one per test.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod browser;
 pub mod process;
 
 use std::net::SocketAddr;
