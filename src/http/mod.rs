@@ -5,6 +5,7 @@ mod assets;
 mod auth;
 mod catalog;
 mod catalog_edit;
+mod editor_api;
 mod error;
 mod file_body;
 mod health;
@@ -209,6 +210,7 @@ fn catalog_routes(cfg: &mut web::ServiceConfig) {
             .route(web::delete().to(catalog_edit::delete_variant)),
     )
     .service(compressed("/api/v1/taxonomy").route(web::get().to(catalog::get_taxonomy)))
+    .service(compressed("/api/v1/editor/courses").route(web::get().to(editor_api::get_courses)))
     .service(compressed("/api/v1/sync/changes").route(web::get().to(sync::get_changes)));
 }
 
