@@ -12,6 +12,7 @@ pub mod lang;
 pub mod ledger;
 pub mod manifest;
 pub mod media;
+pub mod months;
 pub mod org;
 pub mod range;
 pub mod representation;

@@ -21,7 +21,7 @@ pub struct YearParam {
     year: Option<i32>,
 }
 
-fn year(services: &Services, asked: Option<i32>) -> Result<i32, ApiError> {
+pub(super) fn year(services: &Services, asked: Option<i32>) -> Result<i32, ApiError> {
     match asked {
         Some(y) if !(2000..=2200).contains(&y) => Err(ApiError::new(
             StatusCode::BAD_REQUEST,

@@ -15,6 +15,7 @@ mod me;
 mod media;
 mod media_cache;
 mod metrics;
+mod months;
 mod pages;
 mod people;
 mod play;
@@ -132,6 +133,7 @@ pub fn start_with_tls(
             .service(resource("/api/v1/audit").route(web::get().to(people::get_audit)))
             .configure(catalog_routes)
             .configure(ledger_routes)
+            .configure(months::routes)
             .configure(upload_routes)
             .default_service(web::to(not_found))
     })

@@ -4,6 +4,7 @@
 //! batch with the member's new totals, and acknowledged only once flushed to disk.
 
 mod flush;
+pub mod monthly;
 pub mod registration;
 pub mod report;
 pub mod session;
