@@ -1,63 +1,153 @@
 //! Group commit: a request is answered only once its writes are on disk, and requests that
 //! arrive while a flush runs share the next one, so one fsync acknowledges many reports.
+//! Writers take a ticket after writing; one flusher at a time flushes everything ticketed so
+//! far and repeats while tickets keep coming. HTTP handlers wait for their ticket without
+//! holding a thread (a thread parked per waiting request cost more CPU in switches than the
+//! ledger's own work); the command line and other blocking callers wait on a condvar.
 
+use crate::services::Services;
 use crate::store::{Store, StoreError};
-use std::sync::{Condvar, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use tokio::sync::watch;
 
-#[derive(Default)]
 pub struct GroupFlush {
     state: Mutex<State>,
     done: Condvar,
+    /// What is on disk, for async waiters.
+    flushed: watch::Sender<Flushed>,
 }
 
 #[derive(Default)]
 struct State {
     /// Tickets handed out: one per caller whose writes are in the store.
     issued: u64,
-    /// Every ticket up to this one is on disk.
-    durable: u64,
+    flushed: Flushed,
+    /// A flusher is at work; it will look at `issued` again before it stops.
     running: bool,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Flushed {
+    /// Every ticket up to this one is on disk.
+    through: u64,
     /// Set when the last flush failed, for the callers it covered.
     failed_through: u64,
 }
 
+impl Flushed {
+    fn outcome(self, ticket: u64) -> Option<Result<(), StoreError>> {
+        (self.through >= ticket).then(|| {
+            if self.failed_through >= ticket {
+                Err(StoreError::Corrupt {
+                    tree: "ledger",
+                    reason: "the flush to disk failed".into(),
+                })
+            } else {
+                Ok(())
+            }
+        })
+    }
+}
+
+impl Default for GroupFlush {
+    fn default() -> Self {
+        GroupFlush {
+            state: Mutex::default(),
+            done: Condvar::new(),
+            flushed: watch::channel(Flushed::default()).0,
+        }
+    }
+}
+
+/// A caller's place in the flush order, taken after its writes are in the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ticket(u64);
+
 impl GroupFlush {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn ticket(&self) -> Ticket {
+        let mut state = self.lock();
+        state.issued += 1;
+        Ticket(state.issued)
+    }
+
     /// Returns once everything this thread wrote before calling is on disk.
     pub fn durable(&self, store: &Store) -> Result<(), StoreError> {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        state.issued += 1;
-        let ticket = state.issued;
+        let ticket = self.ticket();
+        self.wait_blocking(ticket, store)
+    }
+
+    pub fn wait_blocking(&self, Ticket(ticket): Ticket, store: &Store) -> Result<(), StoreError> {
+        let mut state = self.lock();
         loop {
-            if state.durable >= ticket {
-                return if state.failed_through >= ticket {
-                    Err(StoreError::Corrupt {
-                        tree: "ledger",
-                        reason: "the flush to disk failed".into(),
-                    })
-                } else {
-                    Ok(())
-                };
+            if let Some(outcome) = state.flushed.outcome(ticket) {
+                return outcome;
             }
             if state.running {
                 state = self
                     .done
                     .wait(state)
                     .unwrap_or_else(PoisonError::into_inner);
-                continue;
+            } else {
+                state.running = true;
+                drop(state);
+                self.run(store);
+                state = self.lock();
             }
-            // This flush covers every ticket issued so far: their writes came before it.
-            state.running = true;
-            let covers = state.issued;
-            drop(state);
-            let result = store.flush();
-            state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-            state.running = false;
-            state.durable = covers;
-            if result.is_err() {
-                state.failed_through = covers;
-            }
-            self.done.notify_all();
-            result?;
         }
     }
+
+    /// Flushes until every ticket issued is covered, then stops. Called with `running` set.
+    fn run(&self, store: &Store) {
+        loop {
+            let covers = self.lock().issued;
+            let result = store.flush();
+            let mut state = self.lock();
+            state.flushed.through = covers;
+            if result.is_err() {
+                state.flushed.failed_through = covers;
+            }
+            let flushed = state.flushed;
+            let caught_up = state.issued == covers;
+            if caught_up {
+                state.running = false;
+            }
+            drop(state);
+            self.done.notify_all();
+            self.flushed.send_replace(flushed);
+            if caught_up {
+                return;
+            }
+        }
+    }
+}
+
+/// Waits, without holding a thread, until `ticket` is on disk; starts a flusher on the
+/// blocking pool when none is at work.
+pub async fn wait(services: Arc<Services>, ticket: Ticket) -> Result<(), StoreError> {
+    let flush = &services.ledger.flush;
+    let mut flushed = flush.flushed.subscribe();
+    let start = {
+        let mut state = flush.lock();
+        let start = !state.running && state.flushed.outcome(ticket.0).is_none();
+        state.running |= start;
+        start
+    };
+    if start {
+        let services = services.clone();
+        tokio::task::spawn_blocking(move || services.ledger.flush.run(&services.store));
+    }
+    let seen = flushed
+        .wait_for(|f| f.through >= ticket.0)
+        .await
+        .map(|f| *f)
+        // The sender lives as long as the ledger: this only happens while shutting down.
+        .map_err(|_| StoreError::Corrupt {
+            tree: "ledger",
+            reason: "the ledger closed before the flush".into(),
+        })?;
+    seen.outcome(ticket.0).unwrap_or(Ok(()))
 }

@@ -17,7 +17,7 @@ use crate::store::{EntryKind, IdKind, LedgerEntry, LedgerWrite, MemberYear, Seen
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-pub use flush::GroupFlush;
+pub use flush::{wait as wait_durable, GroupFlush, Ticket};
 
 /// What became of one report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -239,13 +239,28 @@ impl<'a> Crediting<'a> {
 }
 
 /// Credits watch reports, each on its own; returns once everything accepted is on disk.
-/// A request's accepted reports are written in one batch, with each member's new totals once.
 pub fn submit(
     services: &Services,
     caller: &Principal,
     actor: &str,
     reports: Vec<WatchReport>,
 ) -> Result<Vec<Outcome>, StoreError> {
+    let (outcomes, ticket) = submit_unflushed(services, caller, actor, reports)?;
+    services
+        .ledger
+        .flush
+        .wait_blocking(ticket, &services.store)?;
+    Ok(outcomes)
+}
+
+/// Credits watch reports, each on its own, and writes what was accepted in one batch with
+/// each member's new totals once. Nothing may be acknowledged before the ticket is durable.
+pub fn submit_unflushed(
+    services: &Services,
+    caller: &Principal,
+    actor: &str,
+    reports: Vec<WatchReport>,
+) -> Result<(Vec<Outcome>, Ticket), StoreError> {
     let ledger = &services.ledger;
     let crediting = Crediting::new(services, caller)?;
     let view = services.catalog.view(services)?;
@@ -373,11 +388,14 @@ pub fn submit(
         return Err(e);
     }
     drop(guards);
-    ledger.flush.durable(&services.store)?;
-    Ok(outcomes
+    // Even a request that wrote nothing waits: its duplicates may be another request's writes
+    // that are not on disk yet.
+    let ticket = ledger.flush.ticket();
+    let outcomes = outcomes
         .into_iter()
         .map(|o| o.unwrap_or(Outcome::Duplicate))
-        .collect())
+        .collect();
+    Ok((outcomes, ticket))
 }
 
 fn seen_outcome(seen: &SeenId, report: &WatchReport) -> Outcome {

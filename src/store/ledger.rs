@@ -7,7 +7,8 @@
 //!   date with every entry so that reports need not replay the ledger;
 //! - `S` session id → a group session.
 
-use super::{decode, encode, Store, StoreError};
+use super::ledger_codec::{decode_entry, encode_entry};
+use super::{decode, encode, encode_compact, Store, StoreError};
 use crate::domain::group::GroupSession;
 use crate::domain::ledger::Play;
 use crate::domain::watch::{Registration, WatchReport};
@@ -124,7 +125,7 @@ impl Store {
             let key = key?;
             let seq = &key[prefix.len()..];
             if let Some(value) = tree.get([b"E", seq].concat())? {
-                entries.push(decode(TREE, &value)?);
+                entries.push(decode_entry(TREE, &value)?);
             }
         }
         Ok(entries)
@@ -135,7 +136,7 @@ impl Store {
         self.tree(TREE)?
             .scan_prefix(b"E")
             .values()
-            .map(|v| decode(TREE, &v?))
+            .map(|v| decode_entry(TREE, &v?))
             .collect()
     }
 
@@ -179,15 +180,15 @@ impl Store {
         let mut batch = sled::Batch::default();
         for entry in &write.entries {
             let seq = self.db.generate_id()?.to_be_bytes();
-            batch.insert([b"E", &seq[..]].concat(), encode(entry));
+            batch.insert([b"E", &seq[..]].concat(), encode_entry(entry));
             batch.insert([member_prefix(&entry.member), seq.to_vec()].concat(), &[]);
         }
         for (kind, id, seen) in &write.ids {
-            batch.insert(id_key(*kind, id), encode(seen));
+            batch.insert(id_key(*kind, id), encode_compact(seen));
         }
         for (year, member, totals) in &write.totals {
             let key = [b"T", &year_bytes(*year)[..], member.as_bytes()].concat();
-            batch.insert(key, encode(totals));
+            batch.insert(key, encode_compact(totals));
         }
         if let Some(session) = &write.session {
             batch.insert([b"S", session.id.as_bytes()].concat(), encode(session));

@@ -4,6 +4,7 @@ mod assets;
 mod blob_meta;
 mod catalog;
 mod ledger;
+mod ledger_codec;
 mod people;
 mod uploads;
 
@@ -18,8 +19,10 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::path::Path;
 
-/// The version byte in front of every stored value, so the format can change later.
+/// The version byte in front of every stored value, so the format can change later: 1 is JSON,
+/// 2 is postcard (compact binary, for the ledger's many small values).
 const VALUE_VERSION: u8 = 1;
+pub(crate) const COMPACT_VERSION: u8 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -91,11 +94,21 @@ fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     out
 }
 
+/// A value in the compact format: only for types without skipped fields or internal tags,
+/// which postcard cannot read back.
+fn encode_compact<T: Serialize>(value: &T) -> Vec<u8> {
+    // Like JSON above, plain structs of strings and numbers cannot fail to serialise.
+    postcard::to_extend(value, vec![COMPACT_VERSION]).unwrap_or_default()
+}
+
 fn decode<T: DeserializeOwned>(tree: &'static str, bytes: &[u8]) -> Result<T, StoreError> {
     let corrupt = |reason: String| StoreError::Corrupt { tree, reason };
     match bytes.split_first() {
         Some((&VALUE_VERSION, json)) => {
             serde_json::from_slice(json).map_err(|e| corrupt(e.to_string()))
+        }
+        Some((&COMPACT_VERSION, compact)) => {
+            postcard::from_bytes(compact).map_err(|e| corrupt(e.to_string()))
         }
         Some((v, _)) => Err(corrupt(format!("unknown value version {v}"))),
         None => Err(corrupt("empty value".into())),

@@ -1,0 +1,217 @@
+//! The compact form of a ledger entry. Entries are the ledger's bulk (one per report, kept
+//! forever), and their JSON was most of what each report wrote; this mirror holds the same
+//! facts in postcard, without the field names, the RFC 3339 strings or skipped fields that
+//! postcard cannot read back. Entries written as JSON before it are still read.
+
+use super::ledger::{EntryKind, LedgerEntry};
+use super::{decode, encode_compact, StoreError, COMPACT_VERSION};
+use crate::domain::ledger::Play;
+use crate::domain::watch::{Registration, WatchReport};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize)]
+struct StoredEntry {
+    at_ms: i64,
+    actor: String,
+    member: String,
+    kind: StoredKind,
+}
+
+#[derive(Serialize, Deserialize)]
+enum StoredKind {
+    Watch {
+        report: StoredReport,
+        offset_ms: i64,
+        duration_ms: i64,
+    },
+    Group(Play),
+    Registration(Registration),
+}
+
+/// A watch report without its member (the entry has it); instants as seconds and nanoseconds,
+/// so the report reads back exactly as it was sent.
+#[derive(Serialize, Deserialize)]
+struct StoredReport {
+    id: String,
+    lesson: String,
+    lang: String,
+    played: Vec<(u64, u64)>,
+    wall: ((i64, i32), (i64, i32)),
+    position_ms: u64,
+    device_clock: Option<(i64, i32)>,
+    group_session: Option<String>,
+}
+
+fn instant(t: Timestamp) -> (i64, i32) {
+    (t.as_second(), t.subsec_nanosecond())
+}
+
+fn timestamp((seconds, nanos): (i64, i32)) -> Result<Timestamp, String> {
+    Timestamp::new(seconds, nanos).map_err(|e| e.to_string())
+}
+
+pub(super) fn encode_entry(entry: &LedgerEntry) -> Vec<u8> {
+    let kind = match &entry.kind {
+        EntryKind::Watch {
+            report,
+            offset_ms,
+            duration_ms,
+        } => StoredKind::Watch {
+            report: StoredReport {
+                id: report.id.clone(),
+                lesson: report.lesson.clone(),
+                lang: report.lang.as_str().to_string(),
+                played: report.played.clone(),
+                wall: (instant(report.wall.0), instant(report.wall.1)),
+                position_ms: report.position_ms,
+                device_clock: report.device_clock.map(instant),
+                group_session: report.group_session.clone(),
+            },
+            offset_ms: *offset_ms,
+            duration_ms: *duration_ms,
+        },
+        EntryKind::Group { play } => StoredKind::Group(play.clone()),
+        EntryKind::Registration(r) => StoredKind::Registration(r.clone()),
+    };
+    encode_compact(&StoredEntry {
+        at_ms: entry.at_ms,
+        actor: entry.actor.clone(),
+        member: entry.member.clone(),
+        kind,
+    })
+}
+
+pub(super) fn decode_entry(tree: &'static str, bytes: &[u8]) -> Result<LedgerEntry, StoreError> {
+    if bytes.first() != Some(&COMPACT_VERSION) {
+        return decode(tree, bytes);
+    }
+    let stored: StoredEntry = decode(tree, bytes)?;
+    let corrupt = |reason: String| StoreError::Corrupt { tree, reason };
+    let kind = match stored.kind {
+        StoredKind::Watch {
+            report,
+            offset_ms,
+            duration_ms,
+        } => EntryKind::Watch {
+            report: Box::new(WatchReport {
+                id: report.id,
+                member: stored.member.clone(),
+                lesson: report.lesson,
+                lang: report
+                    .lang
+                    .parse()
+                    .map_err(|_| corrupt(report.lang.clone()))?,
+                played: report.played,
+                wall: (
+                    timestamp(report.wall.0).map_err(corrupt)?,
+                    timestamp(report.wall.1).map_err(corrupt)?,
+                ),
+                position_ms: report.position_ms,
+                device_clock: report
+                    .device_clock
+                    .map(timestamp)
+                    .transpose()
+                    .map_err(corrupt)?,
+                group_session: report.group_session,
+            }),
+            offset_ms,
+            duration_ms,
+        },
+        StoredKind::Group(play) => EntryKind::Group { play },
+        StoredKind::Registration(r) => EntryKind::Registration(r),
+    };
+    Ok(LedgerEntry {
+        at_ms: stored.at_ms,
+        actor: stored.actor,
+        member: stored.member,
+        kind,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn report(device_clock: Option<&str>) -> WatchReport {
+        WatchReport {
+            id: "r-1".into(),
+            member: "M0001".into(),
+            lesson: "L1".into(),
+            lang: "bo-Tibt".parse().unwrap(),
+            played: vec![(0, 15_000), (30_000, 31_500)],
+            wall: (
+                "2026-03-01T08:00:00.123456789Z".parse().unwrap(),
+                "2026-03-01T08:00:30Z".parse().unwrap(),
+            ),
+            position_ms: 31_500,
+            device_clock: device_clock.map(|c| c.parse().unwrap()),
+            group_session: Some("s-1".into()),
+        }
+    }
+
+    fn entries() -> Vec<LedgerEntry> {
+        let entry = |kind| LedgerEntry {
+            at_ms: 1_772_352_000_000,
+            actor: "terminal:st-01".into(),
+            member: "M0001".into(),
+            kind,
+        };
+        vec![
+            entry(EntryKind::Watch {
+                report: Box::new(report(Some("2026-03-01T08:05:00.5Z"))),
+                offset_ms: -300_000,
+                duration_ms: 600_000,
+            }),
+            entry(EntryKind::Watch {
+                report: Box::new(report(None)),
+                offset_ms: 0,
+                duration_ms: 600_000,
+            }),
+            entry(EntryKind::Group {
+                play: report(None).play(0, 600_000),
+            }),
+            entry(EntryKind::Registration(Registration {
+                id: "g-1".into(),
+                date: "2026-03-02".into(),
+                duration_ms: -2_700_000,
+                reason: "更正".into(),
+                centralised: true,
+                corrects: Some("g-0".into()),
+            })),
+        ]
+    }
+
+    #[test]
+    fn every_kind_of_entry_reads_back_exactly() {
+        for entry in entries() {
+            let bytes = encode_entry(&entry);
+            assert_eq!(bytes[0], COMPACT_VERSION);
+            assert_eq!(decode_entry("ledger", &bytes).unwrap(), entry);
+        }
+    }
+
+    #[test]
+    fn entries_written_as_json_before_are_still_read() {
+        for entry in entries() {
+            let json = super::super::encode(&entry);
+            assert_eq!(decode_entry("ledger", &json).unwrap(), entry);
+        }
+    }
+
+    #[test]
+    fn the_compact_entry_is_a_fraction_of_the_json() {
+        let entry = &entries()[0];
+        let (compact, json) = (encode_entry(entry).len(), super::super::encode(entry).len());
+        assert!(compact * 3 < json, "compact {compact} bytes, JSON {json}");
+    }
+
+    #[test]
+    fn a_damaged_entry_is_an_error_not_a_panic() {
+        let bytes = encode_entry(&entries()[0]);
+        for cut in 1..bytes.len() {
+            assert!(decode_entry("ledger", &bytes[..cut]).is_err());
+        }
+    }
+}
