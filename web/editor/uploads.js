@@ -304,7 +304,7 @@ function startUpload(ctx, file, target, container) {
 function variantItem(ctx, lesson, lang, variant, { settle, save }) {
   const { t } = ctx;
   const info = el('span', { class: 'muted variant-probe', dir: 'ltr' });
-  const useDuration = el('button', { type: 'button', hidden: true, text: t('use_duration') });
+  const useDuration = el('button', { type: 'button', class: 'use-duration', hidden: true, text: t('use_duration') });
   asset(ctx, variant.sha256).then((found) => {
     info.textContent = found.probe ? probeLine(found.probe, ctx.lang) : '';
     const ms = found.probe?.duration_ms;
