@@ -82,10 +82,22 @@ impl Server {
         rt: &tokio::runtime::Runtime,
         n: usize,
     ) -> Server {
+        Self::start_at(sb, client, rt, n, "127.0.0.1:0")
+    }
+
+    /// Like `start`, listening on `bind`: e.g. the address of a server that was killed, so
+    /// that clients which knew it (a browser page) find the new one where the old one was.
+    pub fn start_at(
+        sb: &Sandbox,
+        client: &reqwest::Client,
+        rt: &tokio::runtime::Runtime,
+        n: usize,
+        bind: &str,
+    ) -> Server {
         let log = sb.path().join(format!("serve-{n}.log"));
         let child = sb
             .yj(&["serve"])
-            .env("YJ__SERVER__BIND", "127.0.0.1:0")
+            .env("YJ__SERVER__BIND", bind)
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
@@ -141,6 +153,11 @@ impl Server {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// The `host:port` it listens on.
+    pub fn addr(&self) -> &str {
+        self.base.trim_start_matches("http://")
     }
 
     pub fn log_text(&self) -> String {
