@@ -1,7 +1,9 @@
 //! The ledger: one tree, `ledger`, so that everything one request changes is written in one
 //! atomic batch. Keys by prefix:
-//! - `E` seq (u64, big-endian) → an entry: append-only, never changed, with actor and time;
-//! - `M` member 0 seq → nothing: each member's entries;
+//! - `M` member 0 seq (u64, big-endian) → an entry: append-only, never changed, with actor and
+//!   time; the sequence orders all entries, the key groups them by member (a member's state is
+//!   one range scan). Ledgers written before kept the entry under `E` seq and an empty value
+//!   here; both are read.
 //! - `R` report id, `G` registration id → the member and the digest of the body first seen;
 //! - `T` year (i32 + 2^31, big-endian) member → that member's totals for the year, kept up to
 //!   date with every entry so that reports need not replay the ledger;
@@ -118,26 +120,30 @@ impl Store {
 
     /// Every entry of one member, oldest first.
     pub fn member_entries(&self, member: &str) -> Result<Vec<LedgerEntry>, StoreError> {
+        self.entries_under(&member_prefix(member))
+    }
+
+    /// Every entry, member by member, each member's oldest first, for recomputing totals.
+    pub fn ledger_entries(&self) -> Result<Vec<LedgerEntry>, StoreError> {
+        self.entries_under(b"M")
+    }
+
+    fn entries_under(&self, prefix: &[u8]) -> Result<Vec<LedgerEntry>, StoreError> {
         let tree = self.tree(TREE)?;
-        let prefix = member_prefix(member);
         let mut entries = Vec::new();
-        for key in tree.scan_prefix(&prefix).keys() {
-            let key = key?;
-            let seq = &key[prefix.len()..];
-            if let Some(value) = tree.get([b"E", seq].concat())? {
+        for item in tree.scan_prefix(prefix) {
+            let (key, value) = item?;
+            if !value.is_empty() {
                 entries.push(decode_entry(TREE, &value)?);
+                continue;
+            }
+            // Written before entries moved here: the sequence ends the key.
+            let seq = &key[key.len().saturating_sub(8)..];
+            if let Some(old) = tree.get([b"E", seq].concat())? {
+                entries.push(decode_entry(TREE, &old)?);
             }
         }
         Ok(entries)
-    }
-
-    /// Every entry, oldest first, for recomputing totals from scratch.
-    pub fn ledger_entries(&self) -> Result<Vec<LedgerEntry>, StoreError> {
-        self.tree(TREE)?
-            .scan_prefix(b"E")
-            .values()
-            .map(|v| decode_entry(TREE, &v?))
-            .collect()
     }
 
     pub fn member_year(&self, member: &str, year: i32) -> Result<Option<MemberYear>, StoreError> {
@@ -180,8 +186,8 @@ impl Store {
         let mut batch = sled::Batch::default();
         for entry in &write.entries {
             let seq = self.db.generate_id()?.to_be_bytes();
-            batch.insert([b"E", &seq[..]].concat(), encode_entry(entry));
-            batch.insert([member_prefix(&entry.member), seq.to_vec()].concat(), &[]);
+            let key = [member_prefix(&entry.member), seq.to_vec()].concat();
+            batch.insert(key, encode_entry(entry));
         }
         for (kind, id, seen) in &write.ids {
             batch.insert(id_key(*kind, id), encode_compact(seen));
@@ -195,5 +201,67 @@ impl Store {
         }
         tree.apply_batch(batch)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::disk::FreeSpaceFloor;
+    use crate::domain::watch::Registration;
+
+    fn registration(id: &str, member: &str) -> LedgerEntry {
+        LedgerEntry {
+            at_ms: 1,
+            actor: "admin".into(),
+            member: member.into(),
+            kind: EntryKind::Registration(Registration {
+                id: id.into(),
+                date: "2026-03-02".into(),
+                duration_ms: 60_000,
+                reason: "课".into(),
+                centralised: false,
+                corrects: None,
+            }),
+        }
+    }
+
+    #[test]
+    fn entries_kept_the_old_way_and_the_new_are_read_together_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), FreeSpaceFloor::new(dir.path(), 0)).unwrap();
+        let tree = store.tree(TREE).unwrap();
+        // The layout before: the entry under E, an empty marker under M.
+        for (id, member) in [("g1", "M1"), ("g2", "M2"), ("g3", "M1")] {
+            let seq = store.db.generate_id().unwrap().to_be_bytes();
+            tree.insert([b"E", &seq[..]].concat(), encode(&registration(id, member)))
+                .unwrap();
+            tree.insert([member_prefix(member), seq.to_vec()].concat(), &[])
+                .unwrap();
+        }
+        store
+            .write_ledger(&LedgerWrite {
+                entries: vec![registration("g4", "M1"), registration("g5", "M2")],
+                ..LedgerWrite::default()
+            })
+            .unwrap();
+        let ids = |entries: Vec<LedgerEntry>| -> Vec<String> {
+            entries
+                .into_iter()
+                .map(|e| match e.kind {
+                    EntryKind::Registration(r) => format!("{}:{}", e.member, r.id),
+                    _ => unreachable!(),
+                })
+                .collect()
+        };
+        assert_eq!(
+            ids(store.member_entries("M1").unwrap()),
+            ["M1:g1", "M1:g3", "M1:g4"]
+        );
+        assert_eq!(
+            ids(store.ledger_entries().unwrap()),
+            ["M1:g1", "M1:g3", "M1:g4", "M2:g2", "M2:g5"]
+        );
     }
 }
