@@ -111,6 +111,8 @@ async fn an_editor_publishes_a_course_over_a_bad_link_and_the_station_gets_the_l
     let video = make_video(app.dir.path());
     let text = app.dir.path().join("第二课.md");
     std::fs::write(&text, "# 第二课\n\n学习党章，第一章 党员。\n".repeat(40)).unwrap();
+    let broken = app.dir.path().join("坏文件.mp4");
+    std::fs::write(&broken, support::bytes(100_000, 7)).unwrap();
     let fixture = json!({
         "token": editor_token(&app),
         "station": station(&app),
@@ -118,6 +120,7 @@ async fn an_editor_publishes_a_course_over_a_bad_link_and_the_station_gets_the_l
         "video": video,
         "video_size": std::fs::metadata(&video).unwrap().len(),
         "text": text,
+        "broken": broken,
         "course": "dangzhang-2026",
         "chunk": 256 * 1024,
     });
@@ -174,25 +177,30 @@ async fn an_editor_publishes_a_course_over_a_bad_link_and_the_station_gets_the_l
         text_variant.sha256,
         support::sha256_hex(&std::fs::read(&text).unwrap())
     );
+    // One upload per file chosen, none left half-done: two attached, the broken one refused.
     let uploads = app.services.store.uploads().unwrap();
     let states: Vec<_> = uploads
         .iter()
-        .map(|u| (&u.metadata["filename"], &u.state))
+        .map(|u| (u.metadata["filename"].as_str(), &u.state, &u.attach))
         .collect();
-    assert_eq!(
-        uploads.len(),
-        2,
-        "one upload per file, none left behind: {states:?}"
-    );
-    assert!(
-        uploads
-            .iter()
-            .all(|u| matches!(u.state, UploadState::Stored { .. })
-                && u.attach
-                    .as_ref()
-                    .is_some_and(|a| a.done && a.error.is_none())),
-        "{states:?}"
-    );
+    assert_eq!(uploads.len(), 3, "{states:?}");
+    for upload in &uploads {
+        let name = upload.metadata["filename"].as_str();
+        let attach = upload.attach.as_ref().unwrap();
+        if name == "坏文件.mp4" {
+            assert!(
+                matches!(upload.state, UploadState::Rejected { .. }),
+                "{states:?}"
+            );
+            assert!(!attach.done, "{states:?}");
+        } else {
+            assert!(
+                matches!(upload.state, UploadState::Stored { .. }),
+                "{states:?}"
+            );
+            assert!(attach.done && attach.error.is_none(), "{states:?}");
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

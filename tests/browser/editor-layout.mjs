@@ -103,6 +103,16 @@ await scenario(async ({ browser, context, page }) => {
   await shot(phone, 'editor-course-phone-zh-Hans');
   await phone.close();
 
+  // Giving the interrupted upload up removes it on the server too.
+  const url = await page.evaluate(() => Object.values(JSON.parse(localStorage.getItem('yj.tus')))[0].url);
+  await page.click('.upload[data-state=interrupted] button.discard');
+  await until('the row gone', async () => !(await page.$('.upload')));
+  const status = await page.evaluate(async ([u, t]) => (await fetch(u, {
+    method: 'HEAD', headers: { 'Tus-Resumable': '1.0.0', Authorization: `Bearer ${t}` },
+  })).status, [url, fixture.token]);
+  if (status !== 404) throw new Error(`a discarded upload answers HEAD with ${status}`);
+  if (await page.evaluate(() => localStorage.getItem('yj.tus')) !== '{}') throw new Error('still remembered');
+
   // Signed out: the sign-in form in Uyghur.
   const fresh = await browser.newContext({ viewport: { width: 1024, height: 768 } });
   const signIn = await fresh.newPage();

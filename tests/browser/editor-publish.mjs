@@ -24,7 +24,7 @@ await scenario(async ({ context, page }) => {
     if (phase === 'video' && req.method() === 'PATCH') {
       videoPatches += 1;
       if (videoPatches === 3) return route.abort('connectionreset');
-      await sleep(150);
+      await sleep(200);
     }
     return route.continue().catch(() => {}); // a reload may have cancelled it meanwhile
   });
@@ -80,6 +80,17 @@ await scenario(async ({ context, page }) => {
   await page.setInputFiles(`${lesson(L1)} input[type=file]`, fixture.video);
   await until('a retry after the cut', () => page.$(`${lesson(L1)} .upload[data-state=retrying]`), 20000);
   const retried = await page.textContent(`${lesson(L1)} .upload-detail`);
+  // Paused by hand: nothing more is sent until resumed.
+  await until('sending again', async () =>
+    (await page.getAttribute(`${lesson(L1)} .upload`, 'data-state')) === 'sending', 20000);
+  await page.click(`${lesson(L1)} .upload button.pause`);
+  await page.waitForSelector(`${lesson(L1)} .upload[data-state=paused]`);
+  const patchesWhenPaused = sent.filter((s) => s.method === 'PATCH').length;
+  await sleep(800);
+  if (sent.filter((s) => s.method === 'PATCH').length !== patchesWhenPaused) {
+    throw new Error('a paused upload kept sending');
+  }
+  await page.click(`${lesson(L1)} .upload button.resume`);
   // ...then the page is reloaded in the middle of the upload.
   await until('40% sent', async () => {
     const v = await page.$eval(`${lesson(L1)} .upload progress`, (p) => Number(p.value) / Number(p.max));
@@ -134,6 +145,16 @@ await scenario(async ({ context, page }) => {
   await until('published', () => page.$(`[data-course="${COURSE}"] .badge.ok`));
   const note = await alertText();
 
+  // A file that is not playable video: rejected after its bytes arrive, with the probe's reason.
+  phase = 'broken';
+  await page.selectOption(`${lesson(L1)} select[name=lang]`, 'bo-Tibt');
+  await page.setInputFiles(`${lesson(L1)} input[type=file]`, fixture.broken);
+  const brokenRow = `${lesson(L1)} .upload[data-lang="bo-Tibt"]`;
+  await until('the broken file rejected', async () =>
+    (await page.getAttribute(brokenRow, 'data-state')) === 'rejected', 20000);
+  const reason = await page.textContent(`${brokenRow} .upload-detail`);
+  if (!reason.trim()) throw new Error('a rejection says why');
+
   // The station gets the lesson: on its page when there is one, else through its sync API.
   let stationSaw;
   if (fixture.station_page) {
@@ -162,6 +183,7 @@ await scenario(async ({ context, page }) => {
     retried_after_cut: retried.includes('秒后重试'),
     video_patches: videoPatches,
     note,
+    rejected_because: reason,
     station_saw: stationSaw,
   };
 });
