@@ -20,6 +20,8 @@ use yuanjiao::people;
 
 const MEMBER: &str = "M0001";
 const PIN: &str = "4821";
+/// A member whose PIN someone guesses at until sign-in locks.
+const GUESSED: &str = "M0002";
 /// Length of the video lesson, ms.
 const VIDEO_MS: i64 = 40_000;
 /// `ledger.tolerance_ms`: how far a report's media time may run past its wall time.
@@ -139,8 +141,8 @@ duration_ms = 600000
     );
 }
 
-/// A server with a branch, member M0001 (PIN 4821, reading Tibetan then Chinese) and the two
-/// courses published, the video processed; returns it with a member token for checks.
+/// A server with a branch, members M0001 and M0002 (PIN 4821, reading Tibetan then Chinese), the two
+/// courses published and the video processed; returns it with M0001's token for checks.
 async fn county() -> (TestApp, String) {
     let app = TestApp::spawn().await;
     let services = app.services.clone();
@@ -170,6 +172,12 @@ async fn county() -> (TestApp, String) {
             languages: vec!["bo-Tibt".parse::<Lang>().unwrap(), Lang::chinese()],
         };
         people::create_member(&services, &member, PIN, "test").unwrap();
+        let guessed = Member {
+            id: GUESSED.into(),
+            name: "次仁".into(),
+            ..member
+        };
+        people::create_member(&services, &guessed, PIN, "test").unwrap();
         make_courses(&root);
         for course in ["member-study", "member-reading"] {
             yuanjiao::ingest::ingest_course(
@@ -233,6 +241,7 @@ async fn ledger(app: &TestApp, token: &str) -> (i64, Option<i64>) {
 fn fixture() -> Value {
     json!({
         "member": MEMBER,
+        "guessed_member": GUESSED,
         "pin": PIN,
         "course": "member-study",
         "video": "ms-video",
@@ -257,6 +266,12 @@ async fn a_member_watches_part_of_a_lesson_reloads_and_resumes_where_they_stoppe
     let refused = r["wrong_pin_message"].as_str().unwrap();
     assert!(refused.contains("PIN 码不正确"), "{refused}");
     assert!(refused.contains("wrong PIN"), "{refused}");
+    let locked = r["locked_message"].as_str().unwrap();
+    assert!(
+        locked.contains("PIN 码输错次数过多") && locked.contains("秒后再试"),
+        "{locked}"
+    );
+    assert!(locked.contains("too many wrong PINs"), "{locked}");
 
     // What the browser played before the reload is what the server credited and resumes at.
     let played = ms(&r, "played_ms");
@@ -363,6 +378,7 @@ async fn the_signed_in_view_is_laid_out_in_each_language_on_a_desk_and_a_phone()
     // The text lesson is shown as text in its own direction, markup and all.
     assert_eq!(r["text"]["dir"], "rtl", "{r}");
     assert_eq!(r["zh_text_has_tag_as_text"], true, "{r}");
+    assert_eq!(r["signed_out"], json!({"stored": null, "me": 401}), "{r}");
     for w in r["weights"].as_array().unwrap() {
         assert!(ms(w, "bytes") < 300 * 1024, "{w}");
     }
@@ -371,4 +387,39 @@ async fn the_signed_in_view_is_laid_out_in_each_language_on_a_desk_and_a_phone()
         serde_json::to_vec_pretty(&r["weights"]).unwrap(),
     )
     .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_that_cannot_be_sent_survive_a_reload_and_are_credited_once_under_one_id() {
+    let _one = SERIAL.lock().await;
+    let (app, token) = county().await;
+    let r = browser::run("member-outbox", &app.url(""), &fixture()).await;
+    eprintln!("{r}");
+    let id = r["queued_id"].as_str().unwrap();
+    assert!(r["shown_count"].as_str().unwrap().contains('1'), "{r}");
+    assert_eq!(r["kept_after_reload"], json!([id]), "{r}");
+    let attempts = r["attempts"].as_array().unwrap();
+    assert!(attempts.len() >= 2, "sent, failed, sent again: {r}");
+    assert!(
+        attempts.iter().all(|a| a == id),
+        "one id for every attempt: {r}"
+    );
+    let played = ms(&r, "played_ms");
+    let (credited, position) = ledger(&app, &token).await;
+    assert_eq!(credited, ms(&r, "credited_ms"));
+    assert!(
+        (played - 2_000..=played + TOLERANCE_MS).contains(&credited),
+        "{credited} ms credited for {played} ms played: {r}"
+    );
+    assert!(
+        position.is_some_and(|p| (played - 1_500..=played + 500).contains(&p)),
+        "{r}"
+    );
+}
+
+#[tokio::test]
+async fn watch_accounting_never_claims_more_media_than_wall_time() {
+    // Pure JavaScript under Node (no browser, no server): worked cases and random sessions.
+    let r = browser::run("member-accounting", "", &json!({})).await;
+    assert!(ms(&r, "random_reports") > 10_000, "{r}");
 }

@@ -1,10 +1,23 @@
+// Sign-in refuses a wrong PIN and, after five, locks with a message saying how long to wait.
 // A member signs in (after one wrong PIN), watches about 8 s of a video lesson, reloads the
 // page, and continues: the continue list and the player are at the position watched, and the
 // server credited what was played. The report made as the page unloads is what carries it.
-import { scenario, fixture, until } from './lib.mjs';
+import { scenario, fixture, until, base } from './lib.mjs';
 import { signIn, signedIn, openLesson, video, playedPast, ledger, outboxEmpty } from './member-lib.mjs';
 
 await scenario(async ({ page }) => {
+  // Another member guesses until sign-in is locked: the sixth wrong PIN is told to wait.
+  await page.goto(`${base}/ui/member/?lang=zh-Hans`, { waitUntil: 'domcontentloaded' });
+  let locked = '';
+  for (let i = 0; i < 6; i++) {
+    await page.fill('#member-id', fixture.guessed_member);
+    await page.fill('#pin', `00${i}0`);
+    await page.$eval('#signin-error', (e) => { e.textContent = ''; });
+    await page.click('#sign-in button[type=submit]');
+    locked = await until('an answer to the guess', () =>
+      page.$eval('#signin-error', (e) => e.textContent.trim()));
+  }
+
   await signIn(page, { pin: '0000' });
   const wrong = await until('the wrong PIN is refused', () =>
     page.$eval('#signin-error', (e) => e.textContent.trim()));
@@ -39,6 +52,7 @@ await scenario(async ({ page }) => {
   const resumedAt = (await video(page)).ms;
   return {
     wrong_pin_message: wrong,
+    locked_message: locked,
     played_ms: played,
     continue_position_ms: continuePosition,
     resumed_at_ms: resumedAt,

@@ -1,6 +1,6 @@
 // The signed-in member page in each interface language at 1024×768 and 360×740, saved as
 // member-study-<lang>[-phone]; a text lesson in Uyghur (right to left) and the player in
-// Tibetan (a fallback to Chinese); and the page's cold weight signed out and signed in.
+// Tibetan (a fallback to Chinese); signing out; and the page's cold weight signed out and in.
 import { scenario, fixture, base, shot, coldWeight } from './lib.mjs';
 import { signIn, signedIn, openLesson } from './member-lib.mjs';
 
@@ -61,11 +61,19 @@ await scenario(async ({ browser, page }) => {
   await page.evaluate(() => document.getElementById('lesson-video').pause());
   await shot(page, 'member-player-bo-Tibt');
 
+  // Signing out ends the token on the server, not only in this browser.
+  await page.click('#sign-out');
+  await page.waitForSelector('#sign-in', { state: 'visible' });
+  const signedOut = await page.evaluate(async (old) => ({
+    stored: localStorage.getItem('yj.token.member'),
+    me: (await fetch('/api/v1/me', { headers: { Authorization: `Bearer ${old}` } })).status,
+  }), token);
+
   const weights = [
     await coldWeight(browser, '/ui/member/'),
     { ...(await coldWeight(browser, '/ui/member/', (p) => p.addInitScript((t) => {
       localStorage.setItem('yj.token.member', t);
     }, token))), signed_in: true },
   ];
-  return { views, text, zh_text_has_tag_as_text: zhTextHasTagAsText, weights };
+  return { views, text, zh_text_has_tag_as_text: zhTextHasTagAsText, signed_out: signedOut, weights };
 });

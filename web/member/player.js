@@ -32,6 +32,7 @@ export class Player {
   async open(id) {
     const { t, content } = this.ctx;
     this.close();
+    this.opener = document.activeElement;
     this.section.hidden = false;
     this.section.replaceChildren(el('p', { class: 'muted', text: t('loading') }));
     this.section.scrollIntoView({ block: 'start' });
@@ -52,8 +53,8 @@ export class Player {
     this.acct.lastWallEnd = this.lastWallEnd || 0;
     const title = el('h2', { id: 'player-title', lang: play.lang.served, dir: play.lang.dir, text: play.title });
     const head = el('div', { class: 'head' }, title,
-      el('span', { class: 'badge', lang: play.lang.served, text: content.name(play.lang.served) }),
-      content.fallbackBadge(play.lang),
+      content.fallbackBadge(play.lang)
+        || el('span', { class: 'badge', lang: play.lang.served, text: content.name(play.lang.served) }),
       el('button', { type: 'button', id: 'player-close', text: t('close'), onclick: () => this.close() }));
     this.status = el('p', { id: 'player-status', class: 'status', 'aria-live': 'polite' });
     this.counter = el('p', { id: 'player-counted', class: 'muted small' });
@@ -261,7 +262,10 @@ export class Player {
     this.section.replaceChildren();
     this.status = null;
     this.counter = null;
-    if (had) this.ctx.study?.refreshSoon();
+    if (had) this.ctx.study?.refreshSoon({ lessons: true });
+    // Back to where the member was before the player took the focus.
+    if (had && this.opener?.isConnected) this.opener.focus({ preventScroll: true });
+    this.opener = null;
   }
 
   // Sign-out: close, and stop listening to the page.

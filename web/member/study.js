@@ -22,11 +22,10 @@ export class Study {
 
   async load() {
     const { t } = this.ctx;
-    $('content-langs').textContent = t('content_langs', { langs: '…' });
     await this.step(this.content.loadTaxonomy(), $('theme-list'));
-    $('content-langs').textContent = t('content_langs', {
-      langs: this.content.prefs.map((l) => this.content.name(l)).join(' › '),
-    });
+    // Each language name in its own script and direction, in order of preference.
+    $('content-langs').replaceChildren(t('content_langs', { langs: '' }),
+      ...this.content.prefs.map((l) => el('span', { class: 'badge', lang: l, text: this.content.name(l) })));
     await Promise.all([this.loadHours(), this.loadContinue(), this.loadCourses()]);
   }
 
@@ -41,12 +40,15 @@ export class Study {
     }
   }
 
-  // Hours and the continue list again, shortly after reports were credited.
-  refreshSoon() {
+  // Hours again shortly after reports were credited (one small request, coalesced); the
+  // continue list too once the player is closed, since it does not change what is playing.
+  refreshSoon({ lessons = false } = {}) {
+    this.refreshLessons ||= lessons;
     clearTimeout(this.refreshTimer);
     this.refreshTimer = setTimeout(() => {
       this.loadHours(this.year);
-      this.loadContinue();
+      if (this.refreshLessons) this.loadContinue();
+      this.refreshLessons = false;
     }, 800);
   }
 
@@ -202,7 +204,10 @@ export class Study {
     const { t } = this.ctx;
     const c = await this.step(this.content.get(`/api/v1/courses/${encodeURIComponent(id)}`), body);
     if (!c) return;
-    const description = c.description ? this.content.inLang('p', c.description, c.lang) : null;
+    // The description is in the title's language when it has one; otherwise its language is
+    // not said, and the browser finds its direction.
+    const descLang = c.descriptions?.[c.lang.served] === c.description ? c.lang : null;
+    const description = c.description ? this.content.inLang('p', c.description, descLang) : null;
     const items = c.lessons.map((l) => {
       this.content.remember(l.id, { title: l.title, lang: l.lang, kind: l.kind, duration_ms: l.duration_ms });
       const kind = l.kind === 'text' ? t('kind_text') : t('kind_video');
