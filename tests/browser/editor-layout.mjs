@@ -86,6 +86,7 @@ await scenario(async ({ browser, context, page }) => {
   const focusRing = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
   if (focusRing === 'none') throw new Error('the focused button shows no focus ring');
   await checkPage(page, 'zh-Hans', 1024);
+  if (await page.isVisible('#sign-in-card')) throw new Error('signed in, the sign-in form is hidden');
   await shot(page, 'editor-course-zh-Hans');
 
   for (const lang of ['ug-Arab', 'bo-Tibt']) {
@@ -118,6 +119,7 @@ await scenario(async ({ browser, context, page }) => {
   const signIn = await fresh.newPage();
   await signIn.goto(`${base}/ui/editor/?lang=ug-Arab`);
   await signIn.waitForSelector('#sign-in-card:not([hidden])');
+  if (await signIn.isVisible('#console')) throw new Error('signed out, the console is hidden');
   await shot(signIn, 'editor-signin-ug-Arab');
   await fresh.close();
   return { weights, tabs };
