@@ -1,6 +1,7 @@
 // A station runs a group session with two members through its page: on a weak link the room
 // chooses sound only; on a good one the best rendition; both members are checked in, the
-// lesson plays full-screen to its end, the session is ended and the credits come back. Then
+// lesson plays full-screen to its end, the session is ended and the credits come back. Every
+// operation is also sent a second time, as after a lost answer, and must change nothing. Then
 // the dashboard (when that page exists) shows the members' credited time. Screenshots of the
 // lesson list and the room in each language, and at 360 px.
 import { scenario, shot, until, fixture, base } from './lib.mjs';
@@ -9,6 +10,22 @@ import {
 } from './station_steps.mjs';
 
 const { token, lesson, members } = fixture;
+
+// In the page: keeps a copy of every operation the outbox delivers (the page's own module).
+async function recordDeliveries() {
+  const outbox = await import('/ui/station/outbox.js');
+  window.delivered = [];
+  outbox.onDelivered((op) => window.delivered.push(op));
+}
+
+// In the page: queues again every delivered operation of these kinds, as a station does when
+// an answer never arrived; returns how many.
+async function resend(kinds) {
+  const outbox = await import('/ui/station/outbox.js');
+  const ops = window.delivered.filter((op) => kinds.includes(op.kind));
+  for (const { queued, tries, ...op } of ops) await outbox.enqueue(op);
+  return ops.length;
+}
 
 await scenario(async ({ context, page }) => {
   await signIn(page, token);
@@ -37,14 +54,24 @@ await scenario(async ({ context, page }) => {
   }
 
   await lessons(page, 'zh-Hans');
+  await page.evaluate(recordDeliveries);
   const good = await enterRoom(page, lesson);
   check(good.reason === 'measured' && good.rendition === '360p', `loopback: ${JSON.stringify(good)}`);
   await checkEveryoneIn(page, members);
+  await until('the check-ins are delivered', async () => (await outboxCount(page)) === 0);
+  // Answers lost on the way back: the same open and check-ins are sent again.
+  const again = await page.evaluate(resend, ['open', 'attendance']);
+  check(again === 1 + members.length, `${again} operations sent again`);
+  await until('the repeats are absorbed', async () => (await outboxCount(page)) === 0);
   await playToEnd(page);
   const playedMs = await endSession(page);
   await until('the credits come back', async () => (await page.$$('#credits [data-member]')).length === members.length, 20000);
   const credits = await page.$$eval('#credits [data-member]', (l) => l.map((e) => [e.dataset.member, Number(e.dataset.creditedMs)]));
   await until('the outbox is empty', async () => (await outboxCount(page)) === 0);
+  // The end's answer lost too: sent again, it must change nothing and be refused nowhere.
+  check(await page.evaluate(resend, ['end']) === 1, 'the end is sent again');
+  await until('the repeated end is absorbed', async () => (await outboxCount(page)) === 0);
+  check(await page.$eval('#refused', (e) => e.hidden), 'no repeat was refused');
   await shot(page, 'station-ended-zh-Hans');
 
   const phone = await context.newPage();

@@ -1,7 +1,7 @@
 // The lesson list: the station's catalogue by course, each playable lesson with its length,
 // languages, "group study", and "download for offline" with progress (or what is kept).
 import { el } from '/ui/shared/api.js';
-import { clock, iso } from './format.js';
+import { clock, iso, ltr } from './format.js';
 import * as catalogue from './catalogue.js';
 import * as db from './store.js';
 import { candidates, fillSizes } from './rendition.js';
@@ -92,7 +92,7 @@ function lessonRow(ctx, lesson, kept, partial) {
     const half = partial.get(target.best.url);
     const label = half && !half.done
       ? t('download_resume', { p: Math.floor((100 * half.parts * 1048576) / half.size) })
-      : target.best.size ? t('download_size', { r: iso(renditionName(t, target.best)), mb: iso(mb(target.best.size)) }) : t('download');
+      : target.best.size ? t('download_size', { r: iso(renditionName(t, target.best)), mb: ltr(mb(target.best.size)) }) : t('download');
     const button = el('button', { type: 'button', class: 'download', text: label });
     button.addEventListener('click', () => fetchForOffline(ctx, lesson, button, bar, state));
     actions.append(button, bar, state);

@@ -1,5 +1,5 @@
 // The outbox: every operation the station sends to the ledger (open a group session, check
-// members in and out, end it with its playback, watch reports) is first written to IndexedDB,
+// members in and out, end it with its playback) is first written to IndexedDB,
 // then sent strictly in order, one at a time. An operation leaves the outbox only when the
 // server has answered it; a lost answer means it is sent again, so each kind must be safe to
 // repeat — see `repeatDone` below. While the server cannot be reached, delivery is retried with
@@ -22,7 +22,7 @@ let lastError = null;
 // - end: `ended` can only be our own earlier end (ending is what sets the playback).
 // Attendance needs no entry: a repeated check-in or check-out at the same instant changes
 // nothing on the server (a second check-in while present, or a check-out while absent, is
-// ignored). Watch reports answer `duplicate` inside a 200.
+// ignored) — a repeat comes right after its original, since nothing behind it is sent first.
 function repeatDone(op, err) {
   return err.status === 409
     && ((op.kind === 'open' && err.code === 'exists') || (op.kind === 'end' && err.code === 'ended'));
@@ -57,12 +57,7 @@ export async function enqueue(op) {
   flush();
 }
 
-function bodyToSend(op) {
-  if (!op.clock) return op.body;
-  const now = new Date().toISOString();
-  if (op.kind === 'watch') return { reports: op.body.reports.map((r) => ({ ...r, device_clock: now })) };
-  return { ...op.body, device_clock: now };
-}
+const bodyToSend = (op) => (op.clock ? { ...op.body, device_clock: new Date().toISOString() } : op.body);
 
 async function sendOne(key, op) {
   try {

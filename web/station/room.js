@@ -2,7 +2,7 @@
 // full-screen (or filling the window where full screen is refused), and ends the session.
 // The file played is the best the link sustains (rendition.js), or the downloaded one.
 import { api, ApiError, el } from '/ui/shared/api.js';
-import { clock, iso, speed } from './format.js';
+import { clock, iso, ltr, span, speed } from './format.js';
 import * as catalogue from './catalogue.js';
 import * as db from './store.js';
 import * as outbox from './outbox.js';
@@ -31,7 +31,7 @@ export async function openRoom(context, chosenLesson, restored) {
   const langs = catalogue.variantOrder(lesson, ctx.me.station);
   current = restored || await session.prepare(lesson, langs[0], ctx.token);
   $('lesson-title').textContent = `${lesson.courseTitle} · ${lesson.name}`;
-  $('session-note').textContent = ctx.t('session_id', { id: iso(current.id.slice(0, 8)) });
+  $('session-note').textContent = ctx.t('session_id', { id: ltr(current.id.slice(0, 8)) });
   const select = $('variant');
   select.replaceChildren(...langs.map((l) => new Option(langName(l), l, l === current.lang, l === current.lang)));
   select.disabled = current.opened || langs.length < 2;
@@ -159,7 +159,7 @@ function drawClock() {
   if (!current) return;
   const { t } = ctx;
   const played = session.playedMs(current);
-  $('clock').textContent = `${iso(`${clock(current.position_ms)} / ${clock(lesson.duration_ms)}`)} · ${t('played', { t: clock(played) })}`;
+  $('clock').textContent = `${span(current.position_ms, lesson.duration_ms)} · ${t('played', { t: clock(played) })}`;
   $('played').textContent = t('played', { t: clock(played) });
   $('played').dataset.playedMs = String(played);
 }
