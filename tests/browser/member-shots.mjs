@@ -61,6 +61,13 @@ await scenario(async ({ browser, page }) => {
   await page.evaluate(() => document.getElementById('lesson-video').pause());
   await shot(page, 'member-player-bo-Tibt');
 
+  const weights = [
+    await coldWeight(browser, '/ui/member/'),
+    { ...(await coldWeight(browser, '/ui/member/', (p) => p.addInitScript((t) => {
+      localStorage.setItem('yj.token.member', t);
+    }, token))), signed_in: true },
+  ];
+  if (!weights[1].files.some(([path]) => path.endsWith('/hours'))) throw new Error('the signed-in cold load did not sign in');
   // Signing out ends the token on the server, not only in this browser.
   await page.click('#sign-out');
   await page.waitForSelector('#sign-in', { state: 'visible' });
@@ -69,11 +76,5 @@ await scenario(async ({ browser, page }) => {
     me: (await fetch('/api/v1/me', { headers: { Authorization: `Bearer ${old}` } })).status,
   }), token);
 
-  const weights = [
-    await coldWeight(browser, '/ui/member/'),
-    { ...(await coldWeight(browser, '/ui/member/', (p) => p.addInitScript((t) => {
-      localStorage.setItem('yj.token.member', t);
-    }, token))), signed_in: true },
-  ];
   return { views, text, zh_text_has_tag_as_text: zhTextHasTagAsText, signed_out: signedOut, weights };
 });
