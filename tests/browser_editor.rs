@@ -7,14 +7,68 @@
 mod support;
 
 use serde_json::{json, Value};
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use support::{browser, TestApp};
 use yuanjiao::domain::catalog::{Audience, CourseState};
 use yuanjiao::domain::org::{Org, OrgKind, Principal};
 use yuanjiao::domain::upload::UploadState;
 use yuanjiao::people;
 use yuanjiao::store::Terminal;
+
+/// A bad link between the browser and the server: relays bytes both ways, but closes the first
+/// connection that carries more than `cut_after` bytes towards the server, in the middle of
+/// whatever it is sending then (a PATCH body: nothing else is that large).
+fn bad_link(server: SocketAddr, cut_after: u64) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let armed = Arc::new(AtomicBool::new(true));
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { return };
+            let armed = armed.clone();
+            std::thread::spawn(move || relay(client, server, &armed, cut_after));
+        }
+    });
+    addr
+}
+
+fn relay(client: TcpStream, server: SocketAddr, armed: &AtomicBool, cut_after: u64) {
+    let Ok(upstream) = TcpStream::connect(server) else {
+        return;
+    };
+    let _ = (client.set_nodelay(true), upstream.set_nodelay(true));
+    let (mut from_server, mut to_client) =
+        (upstream.try_clone().unwrap(), client.try_clone().unwrap());
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut from_server, &mut to_client);
+        let _ = to_client.shutdown(Shutdown::Write);
+    });
+    let (mut from_client, mut to_server) = (client, upstream);
+    let mut sent = 0u64;
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        let n = match from_client.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        if sent + n as u64 > cut_after && armed.swap(false, Ordering::SeqCst) {
+            let _ = to_server.write_all(&buf[..(cut_after - sent) as usize]);
+            let _ = to_server.shutdown(Shutdown::Both);
+            let _ = from_client.shutdown(Shutdown::Both);
+            return;
+        }
+        if to_server.write_all(&buf[..n]).is_err() {
+            break;
+        }
+        sent += n as u64;
+    }
+    let _ = to_server.shutdown(Shutdown::Write);
+}
 
 /// Both scenarios start a browser; on a two-core machine they run one after the other.
 static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -124,7 +178,10 @@ async fn an_editor_publishes_a_course_over_a_bad_link_and_the_station_gets_the_l
         "course": "dangzhang-2026",
         "chunk": 256 * 1024,
     });
-    let result = browser::run("editor-publish", &app.url(""), &fixture).await;
+    // The browser reaches the server only through the bad link, which cuts the connection
+    // once, inside the video's third 256 KiB chunk.
+    let link = bad_link(app.addr, 600 * 1024);
+    let result = browser::run("editor-publish", &format!("http://{link}"), &fixture).await;
     eprintln!("editor-publish: {result}");
 
     // One upload was created for the video, and after the reload it went on from where the
@@ -134,6 +191,19 @@ async fn an_editor_publishes_a_course_over_a_bad_link_and_the_station_gets_the_l
     assert!(resumed_at > 0, "{result}");
     assert_eq!(result["first_offset_after_reload"], resumed_at, "{result}");
     assert!(result["retried_after_cut"] == true, "{result}");
+    // The server kept the bytes of the cut chunk that arrived, and the client went on from
+    // there: an offset inside a chunk, not at its start.
+    let chunk = 256 * 1024;
+    let offsets: Vec<u64> = result["offsets_after_cut"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o.as_u64().unwrap())
+        .collect();
+    assert!(
+        offsets.iter().any(|o| o % chunk != 0 && *o > 2 * chunk),
+        "{result}"
+    );
 
     // What stations now hold: the course as the editor left it, the video byte for byte.
     let entry = app

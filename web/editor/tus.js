@@ -117,6 +117,9 @@ export class Upload {
     this.restarted = false; // the server had lost it (expired): started again from zero
     this.generation = 0;
     this.rate = 0; // bytes per second, smoothed
+    this.creating = null; // the POST in flight, if any
+    this.xhr = null; // the PATCH in flight, to abort on pause
+    this.wake = null; // ends a wait between retries early
   }
 
   get id() { return this.url ? this.url.split('/').pop() : null; }
@@ -160,7 +163,8 @@ export class Upload {
     const live = () => generation === this.generation;
     while (live()) {
       try {
-        if (!this.url) await this.create();
+        // A loop resumed while an earlier one is creating waits for that upload, not a second.
+        if (!this.url) await (this.creating ||= this.create().finally(() => { this.creating = null; }));
         if (this.offset === null) await this.locate();
         if (!live()) return;
         if (this.offset >= this.file.size) {
