@@ -141,6 +141,9 @@ await scenario(async ({ context, page }) => {
   await page.keyboard.press('Enter');
   await until('lesson 2 first', async () =>
     (await page.$$eval('.lesson', (ls) => ls.map((l) => l.dataset.lessonEdit)))[0] === L2);
+  // Focus stays with the lesson that moved: on its ↓, since ↑ is now disabled.
+  const focused = await page.evaluate(() => document.activeElement?.dataset.key);
+  if (focused !== `lesson:${L2}:down`) throw new Error(`focus after moving: ${focused}`);
 
   await page.click('#publish');
   await until('published', () => page.$(`[data-course="${COURSE}"] .badge.ok`));

@@ -78,5 +78,10 @@ export function redraw(root, draw) {
     if (!input) continue;
     if (input.type === 'checkbox') input.checked = value; else input.value = value;
   }
-  if (focused) root.querySelector(`[data-key="${CSS.escape(focused)}"]`)?.focus();
+  if (!focused) return;
+  // A button that is now disabled (a lesson moved to the top cannot move up) hands focus to
+  // the next control beside it.
+  const target = root.querySelector(`[data-key="${CSS.escape(focused)}"]`);
+  const usable = target?.disabled ? target.parentElement.querySelector('[data-key]:not([disabled])') : target;
+  usable?.focus();
 }
