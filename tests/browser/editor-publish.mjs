@@ -52,6 +52,7 @@ await scenario(async ({ context, page }) => {
   await page.click('#new-course-form button[type=submit]');
   await page.waitForSelector(`[data-course-edit="${COURSE}"]`);
   await page.fill('#course-texts input[name="title:ug-Arab"]', 'پارتىيە نىزامنامىسى');
+  await page.fill('#course-texts input[name="translation:ug-Arab"]', '机器辅助初稿，待审校');
   await page.click('#course-texts button[type=submit]');
   await until('the Uyghur title saved', async () =>
     (await page.$eval('#course-texts input[name="title:ug-Arab"]', (i) => i.defaultValue)) === 'پارتىيە نىزامنامىسى');

@@ -71,7 +71,11 @@ function textsForm(ctx, course, save) {
       })),
       field(t('description'), el('textarea', {
         name: `description:${tag}`, rows: 2, 'data-key': `description:${tag}`, ...attrs,
-      }, course.description[tag] || '')));
+      }, course.description[tag] || '')),
+      // How this language's texts were made, e.g. a machine-assisted draft awaiting review.
+      tag === 'zh-Hans' ? null : field(t('translation'), el('input', {
+        name: `translation:${tag}`, value: course.translation?.[tag] || '', 'data-key': `translation:${tag}`,
+      }), t('translation_hint')));
   };
   const others = langs.filter((l) => !MAIN_LANGS.includes(l));
   const form = el('form', { class: 'card', id: 'course-texts' },
@@ -84,10 +88,12 @@ function textsForm(ctx, course, save) {
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const patch = {};
-    for (const what of ['title', 'description']) {
+    for (const what of ['title', 'description', 'translation']) {
       for (const tag of langs) {
-        const now = form.elements[`${what}:${tag}`].value.trim();
-        const was = course[what][tag] || '';
+        const input = form.elements[`${what}:${tag}`];
+        if (!input) continue;
+        const now = input.value.trim();
+        const was = course[what]?.[tag] || '';
         // Merge-patch per language: only what changed, and null removes a language.
         if (now !== was) (patch[what] ||= {})[tag] = now || null;
       }
