@@ -5,7 +5,7 @@ import { clock, iso, ltr } from './format.js';
 import * as catalogue from './catalogue.js';
 import * as db from './store.js';
 import { candidates, fillSizes } from './rendition.js';
-import { download, keptUrls, remove } from './offline.js';
+import { download, downloading, keptUrls, remove } from './offline.js';
 
 const $ = (id) => document.getElementById(id);
 const AUTONYM = { 'zh-Hans': '中文', 'ug-Arab': 'ئۇيغۇرچە', 'bo-Tibt': 'བོད་ཡིག' };
@@ -96,6 +96,7 @@ function lessonRow(ctx, lesson, kept, partial) {
     const button = el('button', { type: 'button', class: 'download', text: label });
     button.addEventListener('click', () => fetchForOffline(ctx, lesson, button, bar, state));
     actions.append(button, bar, state);
+    if (downloading(target.best.url)) fetchForOffline(ctx, lesson, button, bar, state);
   }
   return el('li', {
     class: 'lesson', 'data-lesson': lesson.id,

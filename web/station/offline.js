@@ -23,8 +23,8 @@ export async function keptUrls() {
   return new Set((await cache.keys()).map((r) => new URL(r.url).pathname));
 }
 
-// What is known of a download in progress or done: {parts, size, done} or undefined.
-export const progressOf = (url) => db.get('downloads', url);
+// Whether this page is downloading `url` now.
+export const downloading = (url) => active.has(url);
 
 async function fetchPart(url, from, to, onBytes) {
   const res = await fetch(url, { headers: { Range: `bytes=${from}-${to}` }, cache: 'no-store' });
@@ -49,7 +49,14 @@ async function fetchPart(url, from, to, onBytes) {
 // Downloads `file` = {url, size, mime, lesson, lang, name}; onProgress(fraction) as bytes arrive.
 // Resolves once the file is kept whole; rejects (keeping the parts so far) when cut off.
 export function download(file, onProgress = () => {}) {
-  if (active.has(file.url)) return active.get(file.url);
+  const going = active.get(file.url);
+  if (going) {
+    // A second view of the same download (the list was redrawn): it hears the progress too.
+    going.listeners.add(onProgress);
+    return going.run;
+  }
+  const listeners = new Set([onProgress]);
+  const progress = (f) => { for (const fn of listeners) fn(f); };
   const run = (async () => {
     navigator.storage?.persist?.().catch(() => {});
     const parts = Math.max(1, Math.ceil(file.size / PART));
@@ -58,7 +65,7 @@ export function download(file, onProgress = () => {}) {
       const from = i * PART;
       const to = Math.min(file.size, from + PART) - 1;
       const started = performance.now();
-      const blob = await fetchPart(file.url, from, to, (got) => onProgress((from + got) / file.size));
+      const blob = await fetchPart(file.url, from, to, (got) => progress((from + got) / file.size));
       noteTransfer(blob.size, performance.now() - started);
       record = { ...record, parts: i + 1 };
       await db.tx(['parts', 'downloads'], 'readwrite', (s) => {
@@ -77,9 +84,9 @@ export function download(file, onProgress = () => {}) {
       s.parts.delete(db.partsOf(file.url));
       s.downloads.put({ ...record, done: true }, file.url);
     });
-    onProgress(1);
+    progress(1);
   })();
-  active.set(file.url, run);
+  active.set(file.url, { run, listeners });
   run.finally(() => active.delete(file.url)).catch(() => {});
   return run;
 }

@@ -91,12 +91,14 @@ export async function measure(url) {
 }
 
 // The choice and why: {pick, reason, kbps, need}. `cached` is the set of downloaded URLs;
-// `kbps` null means the link could not be measured (server unreachable).
-export function choose(list, kbps, cached) {
+// `kbps` null means the link could not be measured: with the server away nothing else can
+// play; with it there, the lightest picture is the safe start.
+export function choose(list, kbps, cached, online = true) {
   const kept = list.filter((c) => cached.has(c.url));
   if (kept.length) return { pick: kept[0], reason: 'cached' };
   if (!list.length) return { pick: null, reason: 'none' };
-  if (kbps == null) return { pick: null, reason: 'offline' };
+  if (kbps == null && !online) return { pick: null, reason: 'offline' };
+  if (kbps == null) return { pick: [...list].reverse().find((c) => c.video) || list[0], reason: 'unmeasured' };
   const fits = (c) => c.kbps != null && c.kbps <= kbps * HEADROOM;
   const video = list.filter((c) => c.video);
   const best = video.find(fits);

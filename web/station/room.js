@@ -39,10 +39,11 @@ export async function openRoom(context, chosenLesson, restored) {
   untrack = session.track(current, video, drawClock);
   drawClock();
   drawButtons();
-  await Promise.all([loadMembers(), pickFile()]);
   if (restored) {
+    // Back where the lesson was when the page went away.
     video.addEventListener('loadedmetadata', () => { video.currentTime = current.position_ms / 1000; }, { once: true });
   }
+  await Promise.all([loadMembers(), pickFile()]);
 }
 
 // ---- which file plays, and why
@@ -67,13 +68,14 @@ async function pickFile() {
       kbps = kbps ?? recentKbps();
     }
     if (turn !== choosing) return;
-    const choice = choose(list, kbps, kept);
+    const choice = choose(list, kbps, kept, online);
     const r = choice.pick && renditionName(t, choice.pick);
     const reasons = {
       cached: () => t('why_cached', { r: iso(r) }),
       measured: () => t('why_measured', { kbps: speed(choice.kbps), r: iso(r), need: speed(choice.need) }),
       weak: () => t('why_weak', { kbps: speed(choice.kbps), need: speed(choice.need) }),
       'weak-video': () => t('why_weak_video', { kbps: speed(choice.kbps), r: iso(r) }),
+      unmeasured: () => t('why_unmeasured', { r: iso(r) }),
       offline: () => t('why_offline'),
       none: () => t('why_none'),
     };
@@ -201,6 +203,9 @@ $('play').addEventListener('click', async () => {
   try {
     await session.open(current);
     $('variant').disabled = true;
+    // After a media error the element plays nothing more until it loads again (from the
+    // start: time already played is not credited twice).
+    if (video.error) video.load();
     await video.play();
   } catch (err) {
     ctx.fail(err);
@@ -215,6 +220,11 @@ document.addEventListener('keydown', (e) => { if (e.key === 'Escape') shrink(); 
 for (const name of ['play', 'pause', 'ended', 'loadedmetadata', 'emptied']) video.addEventListener(name, drawButtons);
 // At the end the room comes back, with the members and the button to end the session.
 video.addEventListener('ended', shrink);
+// The browser's own reason, shown as it is (the operator may need to tell the county).
+video.addEventListener('playing', () => { if ($('status').classList.contains('bad')) ctx.status(''); });
+video.addEventListener('error', () => {
+  if (video.error && ctx) ctx.status(ctx.t('error_msg', { message: video.error.message || `media error ${video.error.code}` }), 'bad');
+});
 
 // ---- ending
 

@@ -4,14 +4,15 @@
 // - open, every check-in and check-out, and the end with the playback go through the outbox,
 //   in that order, whenever the link allows;
 // - the state (who is present, what was played and when) is written to IndexedDB as it
-//   changes, so a reload or a power cut mid-lesson loses at most a few seconds of playback.
+//   changes (every 2 s while playing, and when the page goes away), so a reload or a power
+//   cut mid-lesson loses at most a couple of seconds of playback.
 // The server credits each present member the overlap of their presence with the playback when
 // the end arrives, so crediting needs nothing else from the station.
 import { uuid } from '/ui/shared/api.js';
 import * as db from './store.js';
 import * as outbox from './outbox.js';
 
-const SAVE_EVERY_MS = 5000;
+const SAVE_EVERY_MS = 2000;
 
 export const load = () => db.get('meta', 'session');
 const save = (s) => db.put('meta', s, 'session');
@@ -102,11 +103,22 @@ export function track(s, video, onChange = () => {}) {
   };
   const handlers = {
     playing: start,
-    timeupdate: () => { if (!video.paused && !video.seeking && last) advance(); },
+    // After a seek no 'playing' need come: the first update after it starts a new stretch.
+    timeupdate: () => {
+      if (video.paused || video.seeking) return;
+      if (last) advance();
+      else start();
+    },
     pause: stop, ended: stop, waiting: stop, seeking: () => { last = null; },
   };
+  // A reload or a closed window keeps what was played up to that moment.
+  const leaving = () => { if (last && !video.paused) advance(); save(s); };
   for (const [name, fn] of Object.entries(handlers)) video.addEventListener(name, fn);
-  return () => { for (const [name, fn] of Object.entries(handlers)) video.removeEventListener(name, fn); };
+  addEventListener('pagehide', leaving);
+  return () => {
+    for (const [name, fn] of Object.entries(handlers)) video.removeEventListener(name, fn);
+    removeEventListener('pagehide', leaving);
+  };
 }
 
 // Ends the session with its playback; the credits come back when the outbox delivers it.
