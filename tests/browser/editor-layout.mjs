@@ -58,6 +58,12 @@ await scenario(async ({ browser, context, page }) => {
       p.addInitScript((t) => localStorage.setItem('yj.token.editor', t), fixture.token)),
   ];
   weights[1].path += ' (signed in, course open)';
+  // Every module the page loads is preloaded from its head, so none waits for its importer.
+  const html = await (await fetch(`${base}/ui/editor/`)).text();
+  const preloaded = [...html.matchAll(/rel="modulepreload" href="([^"]+)"/g)].map((m) => m[1]);
+  const late = weights[0].files.map(([path]) => path)
+    .filter((path) => path.endsWith('.js') && path !== '/ui/editor/main.js' && !preloaded.includes(path));
+  if (late.length) throw new Error(`modules not preloaded: ${late.join(', ')}`);
 
   await context.addInitScript((t) => localStorage.setItem('yj.token.editor', t), fixture.token);
   // A bad link: four chunks get through, then every PATCH is cut off.
