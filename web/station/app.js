@@ -87,13 +87,17 @@ async function start(token, me, note = '') {
   ctx.catalogue = await catalogue.stored();
   const current = await session.load();
   if (current && !current.ended) {
-    const lesson = findLesson(current.lesson);
-    if (lesson) {
-      ctx.status(t('session_restored'), 'warn');
-      ctx.room(lesson, current);
-      return;
-    }
-  } else if (current) {
+    // A lesson gone from the catalogue since still gets its room, so the session can be ended
+    // and its members credited.
+    const lesson = findLesson(current.lesson) || {
+      id: current.lesson, name: current.title, courseTitle: current.courseTitle,
+      duration_ms: current.duration_ms, variants: {},
+    };
+    ctx.status(t('session_restored'), 'warn');
+    ctx.room(lesson, current);
+    return;
+  }
+  if (current) {
     await session.forget();
   }
   ctx.lessons();

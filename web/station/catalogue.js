@@ -95,6 +95,7 @@ export function filesOf(cat, variant) {
 // or a variant replaced since). Offline, the catalogue's list stands.
 export async function lessonFiles(cat, lesson, lang, token) {
   const variant = lesson.variants[lang];
+  if (!variant) return { files: {}, online: undefined }; // nothing to ask the server about
   let files = filesOf(cat, variant);
   try {
     const play = await api(`/api/v1/lessons/${encodeURIComponent(lesson.id)}/play?lang=${encodeURIComponent(lang)}`, { token });

@@ -10,8 +10,6 @@ export const ltr = (value) => `\u2066${value}\u2069`;
 
 export const clock = (ms) => ltr(formatClock(ms));
 
-export const span = (fromMs, toMs) => ltr(`${formatClock(fromMs)} / ${formatClock(toMs)}`);
-
 export function speed(kbps) {
   return ltr(kbps < 1000 ? `${kbps} kbit/s` : `${(kbps / 1000).toFixed(1)} Mbit/s`);
 }

@@ -2,7 +2,8 @@
 // full-screen (or filling the window where full screen is refused), and ends the session.
 // The file played is the best the link sustains (rendition.js), or the downloaded one.
 import { api, ApiError, el } from '/ui/shared/api.js';
-import { clock, iso, ltr, span, speed } from './format.js';
+import { formatClock } from '/ui/shared/i18n.js';
+import { clock, iso, ltr, speed } from './format.js';
 import * as catalogue from './catalogue.js';
 import * as db from './store.js';
 import * as outbox from './outbox.js';
@@ -56,7 +57,7 @@ async function pickFile() {
   note.className = 'muted';
   try {
     const { files, online, thumbnail } = await catalogue.lessonFiles(ctx.catalogue, lesson, current.lang, ctx.token);
-    ctx.link(online);
+    if (online !== undefined) ctx.link(online);
     const list = candidates(files, lesson.duration_ms);
     if (online) await fillSizes(list, lesson.duration_ms);
     const kept = await keptUrls();
@@ -161,7 +162,12 @@ function drawClock() {
   if (!current) return;
   const { t } = ctx;
   const played = session.playedMs(current);
-  $('clock').textContent = `${span(current.position_ms, lesson.duration_ms)} · ${t('played', { t: clock(played) })}`;
+  // A <bdi dir=ltr> element, not only isolate characters: Chromium still ordered the two
+  // times right to left inside a Uyghur sentence with those alone.
+  $('clock').replaceChildren(
+    el('bdi', { dir: 'ltr', text: `${formatClock(current.position_ms)} / ${formatClock(lesson.duration_ms)}` }),
+    ` · ${t('played', { t: clock(played) })}`,
+  );
   $('played').textContent = t('played', { t: clock(played) });
   $('played').dataset.playedMs = String(played);
 }
