@@ -28,7 +28,13 @@ async function resend(kinds) {
 }
 
 await scenario(async ({ context, page }) => {
+  const scripts = new Set();
+  page.on('request', (r) => { if (r.resourceType() === 'script') scripts.add(new URL(r.url()).pathname); });
   await signIn(page, token);
+  // Every module the page loads is preloaded from its head (one round trip on a slow link).
+  const preloaded = await page.$$eval('link[rel=modulepreload], script[type=module]', (l) => l.map((e) => new URL(e.href || e.src).pathname));
+  const missing = [...scripts].filter((s) => !preloaded.includes(s));
+  check(missing.length === 0, `modules loaded but not preloaded: ${missing.join(' ')}`);
 
   // A weak link: about 100 kbit/s. The probe is a real download of the lesson's smallest video.
   const cdp = await context.newCDPSession(page);
