@@ -15,7 +15,7 @@
 
 use super::flow::FlowGraph;
 use super::interval::split_at_length;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The rule parameters (from the `ledger` settings).
 #[derive(Debug, Clone)]
@@ -115,7 +115,6 @@ pub struct MemberLedger {
 
 /// The part of a play that falls in one year.
 struct Part<'a> {
-    play: &'a str,
     lesson: &'a str,
     wall: (i64, i64),
     media: Vec<(i64, i64)>,
@@ -197,58 +196,67 @@ impl MemberLedger {
             .collect()
     }
 
-    /// Credits a year again: all of it, or only the plays linked to play `around` (sharing a
-    /// lesson or overlapping in wall time, directly or through others). Unlinked plays share
-    /// no wall time and no lesson time, so their credit cannot change.
+    /// Credits a year again: all of it, or only the plays linked to play `around`. Plays are
+    /// linked when they share wall time or the same stretch of a lesson, directly or through
+    /// others; the flow of credit never crosses from one linked group to another, so only the
+    /// new play's group can change, by what its flow with the play minus its flow without.
+    /// A busy member's report thus costs a scan of their year and a flow over one sitting or
+    /// so, not a flow over the whole year.
     fn recompute(&mut self, year: i32, around: Option<&str>, rules: &Rules) {
-        let mut parts = Vec::new();
         let mut sessions = BTreeSet::new();
         let year_end = rules.calendar.year_start(year + 1);
+        let mut parts: Vec<Part> = Vec::new();
+        let mut at = None;
         for (play, &(first, last)) in self.plays.iter().zip(&self.spans) {
             if year < first || year > last || play.wall.0 >= play.wall.1 {
                 continue;
             }
             sessions.extend(play.session.iter().cloned());
-            if first == last {
-                // Inside the year: one part, as `split_by_year` would make it.
-                parts.push(Part {
-                    play: &play.id,
+            let part = if first == last {
+                // Inside the year, as `split_by_year` would cut it.
+                Part {
                     lesson: &play.lesson,
                     wall: (
                         play.wall.0,
                         (play.wall.1 + rules.tolerance_ms).min(year_end),
                     ),
                     media: play.media(),
-                });
-                continue;
-            }
-            for (y, part) in split_by_year(play, rules) {
-                if y == year {
-                    parts.push(part);
                 }
+            } else {
+                match year_part(play, year, rules) {
+                    Some(part) => part,
+                    None => continue,
+                }
+            };
+            if around == Some(play.id.as_str()) {
+                at = Some(parts.len());
             }
+            parts.push(part);
         }
-        let group = components(&parts);
-        let chosen: Vec<&Part> = match around.and_then(|id| parts.iter().position(|p| p.play == id))
-        {
-            Some(at) => parts
-                .iter()
-                .zip(&group)
-                .filter(|(_, g)| **g == group[at])
-                .map(|(p, _)| p)
-                .collect(),
-            None => parts.iter().collect(),
-        };
-        let credited = most_justified(&chosen, rules.rate_milli);
+        let all: Vec<&Part> = parts.iter().collect();
         let total = self.years.entry(year).or_default();
-        if around.is_some() {
-            for part in &chosen {
-                total.lessons.remove(part.lesson);
+        match at {
+            Some(at) => {
+                let group = components(&all);
+                let linked: Vec<&Part> = (0..all.len())
+                    .filter(|i| group[*i] == group[at])
+                    .map(|i| all[i])
+                    .collect();
+                let without: Vec<&Part> = (0..all.len())
+                    .filter(|i| group[*i] == group[at] && *i != at)
+                    .map(|i| all[i])
+                    .collect();
+                // A lesson may lose credit to another in the new flow, even down to none.
+                for (lesson, was) in credit(&without, rules.rate_milli) {
+                    *total.lessons.entry(lesson).or_default() -= was;
+                }
+                for (lesson, now) in credit(&linked, rules.rate_milli) {
+                    *total.lessons.entry(lesson).or_default() += now;
+                }
+                total.lessons.retain(|_, credit| *credit != 0);
             }
-        } else {
-            total.lessons.clear();
+            None => total.lessons = credit(&all, rules.rate_milli),
         }
-        total.lessons.extend(credited);
         total.credited_ms = total.lessons.values().sum();
         total.sessions = sessions;
         if *total == YearTotal::default() {
@@ -257,43 +265,58 @@ impl MemberLedger {
     }
 }
 
-/// Which parts are linked, by a shared lesson or overlapping wall time: a group number each.
-fn components(parts: &[Part]) -> Vec<usize> {
+/// The part of a play that falls in `year`, if any.
+fn year_part<'a>(play: &'a Play, year: i32, rules: &Rules) -> Option<Part<'a>> {
+    split_by_year(play, rules)
+        .into_iter()
+        .find_map(|(y, part)| (y == year).then_some(part))
+}
+
+/// Which parts are linked, by overlapping wall time or by overlapping stretches of the same
+/// lesson (the nodes they would share in the flow): a group number each.
+fn components(parts: &[&Part]) -> Vec<usize> {
     let mut parent: Vec<usize> = (0..parts.len()).collect();
-    fn root(parent: &mut [usize], mut i: usize) -> usize {
-        while parent[i] != i {
-            parent[i] = parent[parent[i]];
-            i = parent[i];
-        }
-        i
-    }
-    let join = |parent: &mut Vec<usize>, a: usize, b: usize| {
-        let (ra, rb) = (root(parent, a), root(parent, b));
-        parent[ra] = rb;
-    };
-    let mut first_of_lesson: BTreeMap<&str, usize> = BTreeMap::new();
+    sweep(
+        &mut parent,
+        parts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (0, p.wall.0, p.wall.1, i))
+            .collect(),
+    );
+    let mut lesson_numbers: HashMap<&str, usize> = HashMap::new();
+    let mut media = Vec::new();
     for (i, part) in parts.iter().enumerate() {
-        match first_of_lesson.get(part.lesson) {
-            Some(&first) => join(&mut parent, i, first),
-            None => {
-                first_of_lesson.insert(part.lesson, i);
-            }
-        }
+        let next = lesson_numbers.len();
+        let lesson = *lesson_numbers.entry(part.lesson).or_insert(next);
+        media.extend(part.media.iter().map(|&(a, b)| (lesson, a, b, i)));
     }
-    let mut by_start: Vec<usize> = (0..parts.len()).collect();
-    by_start.sort_by_key(|i| parts[*i].wall.0);
-    let mut run: Option<(usize, i64)> = None;
-    for i in by_start {
-        let (from, to) = parts[i].wall;
+    sweep(&mut parent, media);
+    (0..parts.len()).map(|i| root(&mut parent, i)).collect()
+}
+
+/// Joins the parts of overlapping `(key, from, to, part)` spans with the same key.
+fn sweep(parent: &mut [usize], mut spans: Vec<(usize, i64, i64, usize)>) {
+    spans.sort_unstable();
+    let mut run: Option<(usize, i64, usize)> = None;
+    for (key, from, to, i) in spans {
         run = match run {
-            Some((head, end)) if from < end => {
-                join(&mut parent, i, head);
-                Some((head, end.max(to)))
+            Some((k, end, head)) if k == key && from < end => {
+                let (ri, rh) = (root(parent, i), root(parent, head));
+                parent[ri] = rh;
+                Some((k, end.max(to), head))
             }
-            _ => Some((i, to)),
+            _ => Some((key, to, i)),
         };
     }
-    (0..parts.len()).map(|i| root(&mut parent, i)).collect()
+}
+
+fn root(parent: &mut [usize], mut i: usize) -> usize {
+    while parent[i] != i {
+        parent[i] = parent[parent[i]];
+        i = parent[i];
+    }
+    i
 }
 
 fn span_of(play: &Play, rules: &Rules) -> (i32, i32) {
@@ -341,7 +364,6 @@ fn split_by_year<'a>(play: &'a Play, rules: &Rules) -> Vec<(i32, Part<'a>)> {
         parts.push((
             year,
             Part {
-                play: &play.id,
                 lesson: &play.lesson,
                 wall: (start, wall_end),
                 media: part_media,
@@ -355,6 +377,23 @@ fn split_by_year<'a>(play: &'a Play, rules: &Rules) -> Vec<(i32, Part<'a>)> {
 }
 
 const UNLIMITED: i64 = i64::MAX / 4;
+
+/// Whole milliseconds per lesson that the parts earn, counted group by linked group (so a
+/// year's total is the same however its plays arrived: each group's credit is rounded alone).
+fn credit(parts: &[&Part], rate_milli: i64) -> BTreeMap<String, i64> {
+    let group = components(parts);
+    let mut groups: BTreeMap<usize, Vec<&Part>> = BTreeMap::new();
+    for (part, g) in parts.iter().zip(group) {
+        groups.entry(g).or_default().push(part);
+    }
+    let mut credited: BTreeMap<String, i64> = BTreeMap::new();
+    for members in groups.values() {
+        for (lesson, ms) in most_justified(members, rate_milli) {
+            *credited.entry(lesson).or_default() += ms;
+        }
+    }
+    credited
+}
 
 /// The most lesson time, per lesson, that the parts can earn together: a flow from wall-time
 /// segments (each earns at most its length × rate, once) through the parts covering them, to

@@ -232,4 +232,27 @@ proptest! {
         let whole = MemberLedger::new(vec![within], &rules()).total_ms();
         prop_assert_eq!(split.year(2026).credited_ms + split.year(2027).credited_ms, whole);
     }
+
+    #[test]
+    fn plays_around_new_year_credit_the_same_one_by_one_as_all_at_once(
+        plays in arb_plays(),
+        order in any::<prop::sample::Index>(),
+    ) {
+        // The same plays moved to straddle midnight, so some cross into the next year.
+        let shift = rules().calendar.year_start(2027) - T0 - 20 * MIN;
+        let plays: Vec<Play> = plays
+            .into_iter()
+            .map(|p| Play { wall: (p.wall.0 + shift, p.wall.1 + shift), ..p })
+            .collect();
+        let whole = MemberLedger::new(plays.clone(), &rules());
+        let mut shuffled = plays;
+        let k = order.index(shuffled.len());
+        shuffled.rotate_left(k);
+        let mut one_by_one = MemberLedger::new(vec![], &rules());
+        for p in shuffled {
+            one_by_one.add(p, &rules());
+        }
+        prop_assert_eq!(one_by_one.year(2026), whole.year(2026));
+        prop_assert_eq!(one_by_one.year(2027), whole.year(2027));
+    }
 }
