@@ -504,3 +504,43 @@ async fn audio_resampled_from_44_1_khz_keeps_its_full_length() {
         );
     }
 }
+
+/// The largest amount by which a packet after a keyframe (in decode order) is shown before it,
+/// in the stream's time base: 0 for closed GOPs.
+fn frames_shown_before_their_keyframe(path: &Path) -> i64 {
+    ffmpeg::init().unwrap();
+    let mut input = ffmpeg::format::input(path).unwrap();
+    let video = input
+        .streams()
+        .best(ffmpeg::media::Type::Video)
+        .unwrap()
+        .index();
+    let mut keyframe_pts = None;
+    let mut worst = 0;
+    for (stream, packet) in input.packets() {
+        if stream.index() != video {
+            continue;
+        }
+        let pts = packet.pts().unwrap();
+        if packet.is_key() {
+            keyframe_pts = Some(pts);
+        } else if let Some(key) = keyframe_pts {
+            worst = worst.max(key - pts);
+        }
+    }
+    worst
+}
+
+#[tokio::test]
+async fn renditions_can_be_entered_at_any_keyframe() {
+    // A browser seeking to a keyframe decodes from it; a frame after it that refers back into
+    // the previous group (an open GOP) breaks the decode in Chromium.
+    let app = TestApp::spawn().await;
+    let sha = process(&app, "lesson-720p.mp4");
+    for (name, file) in app.services.store.derived_files(&sha).unwrap() {
+        if name.ends_with("p.mp4") {
+            let path = app.services.blobs.path(&Sha256::parse_hex(&file).unwrap());
+            assert_eq!(frames_shown_before_their_keyframe(&path), 0, "{name}");
+        }
+    }
+}

@@ -49,7 +49,8 @@ struct VideoRung {
 }
 
 /// x264 settings. Slice threads, not frame threads: with frame threads x264's output varies
-/// from run to run, and a job redone after a crash must make the very same blobs.
+/// from run to run, and a job redone after a crash must make the very same blobs. Closed GOPs
+/// (`open-gop=0`, said outright): a browser seeking to a keyframe must not need the group before.
 fn h264_options(settings: &EncodeSettings, kbps: u32, keyint: u32) -> Dictionary<'static> {
     let mut opts = Dictionary::new();
     opts.set("preset", &settings.x264_preset);
@@ -58,7 +59,7 @@ fn h264_options(settings: &EncodeSettings, kbps: u32, keyint: u32) -> Dictionary
     opts.set(
         "x264-params",
         &format!(
-            "keyint={keyint}:min-keyint={keyint}:scenecut=0:vbv-maxrate={max}:vbv-bufsize={buf}:sliced-threads=1",
+            "keyint={keyint}:min-keyint={keyint}:scenecut=0:open-gop=0:vbv-maxrate={max}:vbv-bufsize={buf}:sliced-threads=1",
             max = kbps * 3 / 2,
             buf = kbps * 2
         ),
