@@ -4,14 +4,18 @@
 //! year's credit grew during it, i.e. the credit of the member's plays cut off at the month's
 //! end (a play crossing the boundary keeps the wall time before it and the media that wall
 //! time can earn, exactly as the ledger splits a play at New Year) minus the credit at the
-//! month's start. Boundaries are midnights in the ledger's time zone. Because the last cut is
-//! the year's end, the twelve shares add up to the year's credit exactly, whatever the union,
-//! one-timeline and rate rules did inside it. Registered hours belong to the month of their
-//! date (a correction to the month of the entry it corrects, as it does for the year).
+//! month's start. Boundaries are midnights in the ledger's time zone. The last cut is the
+//! year's end, so the twelve shares add up to the year's credit exactly, whatever the union,
+//! one-timeline and rate rules did inside it; the year's credit is taken from the totals the
+//! ledger keeps, so the months add up to what the reports show. Only plays linked across a
+//! month's end (by a lesson or overlapping wall time) need the cut computed. Registered hours
+//! belong to the month of their date (a correction to the month of the entry it corrects, as
+//! it does for the year).
 
 use super::interval::split_at_length;
-use super::ledger::{years_of, MemberLedger, Play, Rules};
+use super::ledger::{MemberLedger, Play, Rules};
 use super::watch::Registration;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Months in the ledger's time zone.
 #[derive(Debug, Clone)]
@@ -73,28 +77,106 @@ pub fn cut_play(play: &Play, cut: i64, rules: &Rules) -> Option<Play> {
     })
 }
 
-/// Watched credit of `year` per month (January first), adding up to the year's credit.
-pub fn watched_by_month(plays: &[Play], rules: &Rules, bounds: &[i64; 13], year: i32) -> [i64; 12] {
+/// Watched credit of `year` per month (January first). `lessons` is the year's credit per
+/// lesson as the ledger keeps it; the months add up to its sum exactly.
+pub fn watched_by_month(
+    plays: &[Play],
+    lessons: &BTreeMap<String, i64>,
+    rules: &Rules,
+    bounds: &[i64; 13],
+    year: i32,
+) -> [i64; 12] {
+    // The plays with a part in the year (integer comparisons, not time-zone arithmetic).
     let in_year: Vec<&Play> = plays
         .iter()
-        .filter(|p| years_of(p, rules).contains(&year))
+        .filter(|p| p.wall.0 < bounds[12] && p.wall.1.max(p.wall.0 + 1) > bounds[0])
         .collect();
-    let credit_until = |cut: i64| {
-        let cut_plays = in_year
-            .iter()
-            .filter_map(|p| cut_play(p, cut, rules))
-            .collect();
-        MemberLedger::new(cut_plays, rules).year(year).credited_ms
+    let mut months = [0; 12];
+    for group in linked(&in_year, rules.tolerance_ms) {
+        let group_lessons: BTreeSet<&str> = group.iter().map(|p| p.lesson.as_str()).collect();
+        let credit = group_lessons.iter().filter_map(|l| lessons.get(*l)).sum();
+        let shares = group_by_month(&group, credit, rules, bounds, year);
+        for (total, share) in months.iter_mut().zip(shares) {
+            *total += share;
+        }
+    }
+    months
+}
+
+/// The plays in groups that share no lesson and no wall time (tolerance included): the ledger
+/// credits each group on its own, so a group's credit is the kept credit of its lessons. Most
+/// groups lie inside one month and need no computation at all.
+fn linked<'a>(plays: &[&'a Play], tolerance_ms: i64) -> Vec<Vec<&'a Play>> {
+    let mut parent: Vec<usize> = (0..plays.len()).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let mut join = |a: usize, b: usize| {
+        let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
+        parent[ra] = rb;
     };
+    let mut by_lesson: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, play) in plays.iter().enumerate() {
+        if let Some(&first) = by_lesson.get(play.lesson.as_str()) {
+            join(i, first);
+        } else {
+            by_lesson.insert(&play.lesson, i);
+        }
+    }
+    let mut by_start: Vec<usize> = (0..plays.len()).collect();
+    by_start.sort_by_key(|&i| plays[i].wall.0);
+    let mut run: Option<(usize, i64)> = None;
+    for i in by_start {
+        let (from, to) = (plays[i].wall.0, plays[i].wall.1 + tolerance_ms);
+        run = match run {
+            Some((head, end)) if from < end => {
+                join(i, head);
+                Some((head, end.max(to)))
+            }
+            _ => Some((i, to)),
+        };
+    }
+    let mut groups: BTreeMap<usize, Vec<&Play>> = BTreeMap::new();
+    for (i, play) in plays.iter().enumerate() {
+        groups.entry(root(&mut parent, i)).or_default().push(play);
+    }
+    groups.into_values().collect()
+}
+
+/// One group's credit (`credit`, the year's) per month: the credit of its plays cut at the end
+/// of each month it reaches into, before the last such month, which brings the year's credit.
+/// A month no play of the group reaches adds nothing to it.
+fn group_by_month(
+    group: &[&Play],
+    credit: i64,
+    rules: &Rules,
+    bounds: &[i64; 13],
+    year: i32,
+) -> [i64; 12] {
+    let reached: Vec<usize> = (1..=12)
+        .filter(|&m| {
+            let (start, end) = (bounds[m - 1], bounds[m]);
+            group
+                .iter()
+                .any(|p| p.wall.0 < end && p.wall.1 + rules.tolerance_ms > start)
+        })
+        .collect();
+    let last = reached.last().copied().unwrap_or(12);
     let mut cumulative = [0; 13];
     for month in 1..=12 {
-        let (start, end) = (bounds[month - 1], bounds[month]);
-        // A month no play reaches into (tolerance included) adds nothing: skip the sums.
-        let touched = in_year
-            .iter()
-            .any(|p| p.wall.0 < end && p.wall.1 + rules.tolerance_ms > start);
-        cumulative[month] = if touched {
-            credit_until(end)
+        cumulative[month] = if month >= last {
+            credit
+        } else if reached.contains(&month) {
+            let cut = bounds[month];
+            let cut_plays = group
+                .iter()
+                .filter_map(|p| cut_play(p, cut, rules))
+                .collect();
+            MemberLedger::new(cut_plays, rules).year(year).credited_ms
         } else {
             cumulative[month - 1]
         };

@@ -1,7 +1,7 @@
-//! An organisation's year month by month: the credit of every member of its subtree, each
-//! month's share found by `domain::months` from the member's entries as they are on disk — the
-//! same entries the year's kept totals were written with, so the months add up to the total
-//! the organisation report shows.
+//! An organisation's year month by month: the credit of every member of its subtree, placed
+//! in months by `domain::months` from the member's entries on disk and the year's totals the
+//! ledger keeps (the ones the organisation report adds up), so the months add up to the total
+//! that report shows.
 
 use super::report::requirement;
 use crate::domain::months::{registered_by_month, watched_by_month, MonthCalendar};
@@ -51,7 +51,10 @@ pub fn org_months(
     let mut months_ms = [0i64; 12];
     for record in services.store.members()? {
         let member = &record.member;
-        if !totals.contains_key(&member.id) || !tree.within(&member.org, org) {
+        let Some(kept) = totals.get(&member.id) else {
+            continue;
+        };
+        if kept.credited_ms() == 0 || !tree.within(&member.org, org) {
             continue;
         }
         let mut plays = Vec::new();
@@ -62,7 +65,7 @@ pub fn org_months(
                 kind => plays.extend(kind.play()),
             }
         }
-        let watched = watched_by_month(&plays, rules, &bounds, year);
+        let watched = watched_by_month(&plays, &kept.lessons, rules, &bounds, year);
         let registered = registered_by_month(&registrations, year);
         for (n, total) in months_ms.iter_mut().enumerate() {
             *total += watched[n] + registered[n];
