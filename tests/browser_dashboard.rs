@@ -131,6 +131,7 @@ async fn a_county_manager_sees_rates_members_behind_months_and_downloads_the_rep
         assert!(secretary.contains(part), "{part:?} in {secretary:?}");
     }
     assert!(r["members"][3]["text"].as_str().unwrap().contains("已达标"));
+    assert_eq!(r["only_behind"], json!(["M3", "S1", "M1"]));
 
     // The chart: the exact ms of every month.
     assert_eq!(bars(&r["bars"]), months(COUNTY_MONTHS));
@@ -157,7 +158,7 @@ async fn a_county_manager_sees_rates_members_behind_months_and_downloads_the_rep
     assert_eq!(r["members_csv"]["name"], "members-county-2026.csv");
     assert_eq!(
         people,
-        server_csv(&w, "/api/v1/reports/orgs/county?year=2026&by=member").await
+        server_csv(&w, "/api/v1/reports/orgs/county/members?year=2026").await
     );
     let mut reader = ::csv::Reader::from_reader(&people[3..]);
     let rows: Vec<(String, i64)> = reader
@@ -167,12 +168,16 @@ async fn a_county_manager_sees_rates_members_behind_months_and_downloads_the_rep
             (rec[0].to_string(), rec[4].parse().unwrap())
         })
         .collect();
-    let mut want: Vec<(String, i64)> = CREDITED
-        .iter()
-        .map(|(m, ms)| (m.to_string(), *ms))
-        .collect();
-    want.sort();
-    assert_eq!(rows, want);
+    // As the list shows them: furthest behind first.
+    assert_eq!(
+        rows,
+        [
+            credited("M3"),
+            credited("S1"),
+            credited("M1"),
+            credited("M2")
+        ]
+    );
 
     // By keyboard: the county's branches close (aria-expanded false, rows hidden) and reopen,
     // two Tabs reach branch b1's name, and Enter puts b1 in view.

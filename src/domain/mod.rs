@@ -13,6 +13,7 @@ pub mod ledger;
 pub mod manifest;
 pub mod media;
 pub mod months;
+pub mod standing;
 pub mod org;
 pub mod range;
 pub mod representation;

@@ -5,6 +5,7 @@ mod assets;
 mod auth;
 mod catalog;
 mod catalog_edit;
+mod dashboard_api;
 mod editor_api;
 mod error;
 mod file_body;
@@ -15,7 +16,6 @@ mod me;
 mod media;
 mod media_cache;
 mod metrics;
-mod months;
 mod pages;
 mod people;
 mod play;
@@ -133,7 +133,7 @@ pub fn start_with_tls(
             .service(resource("/api/v1/audit").route(web::get().to(people::get_audit)))
             .configure(catalog_routes)
             .configure(ledger_routes)
-            .configure(months::routes)
+            .configure(dashboard_api::routes)
             .configure(upload_routes)
             .default_service(web::to(not_found))
     })

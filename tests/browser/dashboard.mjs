@@ -68,6 +68,16 @@ await scenario(async ({ browser, page }) => {
   result.members_csv = await download(page, '#download-members');
   await shot(page, 'dashboard-main-zh-Hans');
 
+  // Only those behind, asked of the server with the keyboard, and back.
+  await page.focus('#only-behind');
+  await page.keyboard.press('Space');
+  result.only_behind = await until('only members behind', async () => {
+    const ids = (await read(page)).members.map((m) => m.member);
+    return ids.length === 3 ? ids : null;
+  });
+  await page.keyboard.press('Space');
+  await until('every member again', async () => (await read(page)).members.length === 4);
+
   // Keyboard: close and reopen the county's branches, then look at branch b1 alone.
   const toggle = '#tree tr[data-org="county"] button.toggle';
   await page.focus(toggle);

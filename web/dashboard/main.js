@@ -6,7 +6,7 @@ import { api, ApiError, tokenStore, el } from '../shared/api.js';
 import { setupPage, formatHours } from '../shared/i18n.js';
 import { messages } from './messages.js';
 import { drawTree, byId, rateCell } from './tree.js';
-import { drawMembers } from './members.js';
+import { drawMembers, PAGE } from './members.js';
 import { drawChart } from './chart.js';
 
 const { lang, dir, t: plain } = setupPage(messages);
@@ -112,10 +112,22 @@ function drawSummary(node) {
 
 const orgNames = () => new Map([...state.nodes].map(([id, n]) => [id, n.name]));
 
+// A page of the members in view, furthest behind first (only those behind, if asked).
+function membersPage(offset) {
+  const { focus: org, year, token } = state;
+  const behind = $('only-behind').checked ? '&behind=true' : '';
+  return api(`/api/v1/reports/orgs/${enc(org)}/members?year=${year}&offset=${offset}&limit=${PAGE}${behind}`, { token });
+}
+
 function redrawMembers() {
   if (!state.members) return;
   drawMembers($('members'), $('behind-count'), state.members, {
-    t, lang, orgNames: orgNames(), onlyBehind: $('only-behind').checked,
+    t, lang, orgNames: orgNames(),
+    loadMore: async (offset) => {
+      let page = null;
+      await attempt(async () => { page = await membersPage(offset); });
+      return page;
+    },
   });
 }
 
@@ -135,12 +147,12 @@ async function showFocus() {
   markFocus(org);
   drawSummary(node);
   say(t('loading'));
-  const [rows, months] = await Promise.all([
-    api(`/api/v1/reports/orgs/${enc(org)}?year=${year}&by=member`, { token }),
+  const [members, months] = await Promise.all([
+    membersPage(0),
     api(`/api/v1/reports/orgs/${enc(org)}/months?year=${year}`, { token }),
   ]);
   if (load !== state.loads) return;
-  state.members = rows.members;
+  state.members = members;
   state.months = months;
   redrawMembers();
   redrawChart();
@@ -151,14 +163,18 @@ async function showFocus() {
 
 // The report of the organisation in view as the server writes it (UTF-8 with a BOM), saved
 // through a Blob: a plain link could not carry the Authorization header.
+// The members file is the list as shown: furthest behind first, only those behind if asked.
 async function download(kind) {
   const { focus: org, year, token } = state;
-  const query = kind === 'members' ? '&by=member' : '';
+  const behind = $('only-behind').checked ? '&behind=true' : '';
+  const path = kind === 'members'
+    ? `/api/v1/reports/orgs/${enc(org)}/members?year=${year}${behind}`
+    : `/api/v1/reports/orgs/${enc(org)}?year=${year}`;
   const name = `${kind}-${org}-${year}.csv`;
   say(t('downloading'));
   let res;
   try {
-    res = await fetch(`/api/v1/reports/orgs/${enc(org)}?year=${year}${query}`, {
+    res = await fetch(path, {
       headers: { Accept: 'text/csv', Authorization: `Bearer ${token}` }, cache: 'no-cache',
     });
   } catch {
@@ -210,7 +226,7 @@ $('sign-in').addEventListener('submit', async (ev) => {
 });
 $('sign-out').addEventListener('click', () => signOut(t('signed_out')));
 $('year').addEventListener('change', () => attempt(() => showYear(Number($('year').value))));
-$('only-behind').addEventListener('change', redrawMembers);
+$('only-behind').addEventListener('change', () => attempt(showFocus));
 $('download-orgs').addEventListener('click', () => attempt(() => download('report')));
 $('download-members').addEventListener('click', () => attempt(() => download('members')));
 // The chart is drawn to its box's width, so that its text stays legible on a phone.

@@ -1,17 +1,12 @@
-// Members of the organisation in view, those behind their requirement first (the furthest
-// behind at the top), each with hours against what they owe and what they lack. Rows carry
-// data-member and data-credited-ms (the exact credited milliseconds) for other tools and tests.
-// Long lists are shown a page at a time: a county can hold thousands of members.
+// Members of the organisation in view as the server orders them — those behind their
+// requirement first, the furthest behind at the top — each with hours against what they owe
+// and what they lack. Rows carry data-member and data-credited-ms (the exact credited
+// milliseconds) for other tools and tests. The server sends a page at a time: a county can
+// hold a hundred thousand members, too many for a phone on a weak link.
 import { el } from '../shared/api.js';
 import { formatHours } from '../shared/i18n.js';
 
-const PAGE = 100;
-
-// Behind first; within each group the smallest share of the requirement first, then by id.
-export function sortMembers(rows) {
-  const share = (r) => (r.required_hours ? r.hours / r.required_hours : 1);
-  return [...rows].sort((a, b) => (a.met - b.met) || (share(a) - share(b)) || a.member.localeCompare(b.member));
-}
+export const PAGE = 100;
 
 function status(row, t, lang) {
   if (row.met) return el('span', { class: 'ok', text: t('status_met') });
@@ -45,12 +40,11 @@ function memberRow(row, { t, lang, orgNames }) {
   el('td', { ...label('col_status') }, status(row, t, lang)));
 }
 
-// Draws the list into `box`, and the count of those behind into `countEl`.
-export function drawMembers(box, countEl, rows, { t, lang, orgNames, onlyBehind }) {
-  const behind = rows.filter((r) => !r.met).length;
-  countEl.textContent = t('behind_count', { total: rows.length, behind });
-  const shown = sortMembers(onlyBehind ? rows.filter((r) => !r.met) : rows);
-  if (!shown.length) {
+// Draws the first page (the members endpoint's answer) into `box` and the count of those
+// behind into `countEl`; `loadMore(offset)` fetches the next page, or null if that failed.
+export function drawMembers(box, countEl, first, { t, lang, orgNames, loadMore }) {
+  countEl.textContent = t('behind_count', { total: first.total, behind: first.behind });
+  if (!first.members.length) {
     box.replaceChildren(el('p', { class: 'muted', text: t('no_members') }));
     return;
   }
@@ -60,21 +54,24 @@ export function drawMembers(box, countEl, rows, { t, lang, orgNames, onlyBehind 
     el('thead', {}, el('tr', {}, th('col_member'), th('col_org'), th('col_posts'), th('col_progress'), th('col_status'))),
     body);
   const more = el('button', { type: 'button', class: 'more' });
-  let drawn = 0;
-  const page = () => {
-    const next = shown.slice(drawn, drawn + PAGE);
-    body.append(...next.map((r) => memberRow(r, { t, lang, orgNames })));
-    drawn += next.length;
-    const left = shown.length - drawn;
-    more.hidden = left === 0;
+  let shown = 0;
+  const add = (page) => {
+    body.append(...page.members.map((r) => memberRow(r, { t, lang, orgNames })));
+    shown += page.members.length;
+    const left = page.matching - shown;
+    more.hidden = left <= 0;
     more.textContent = t('show_more', { n: Math.min(PAGE, left) });
   };
-  more.addEventListener('click', () => {
-    const focusAt = drawn;
-    page();
+  more.addEventListener('click', async () => {
+    more.disabled = true;
+    const next = await loadMore(shown);
+    more.disabled = false;
+    if (!next) return;
+    const at = shown;
+    add(next);
     // Keyboard users continue from the first newly shown member.
-    body.rows[focusAt]?.querySelector('th')?.focus();
+    body.rows[at]?.querySelector('th')?.focus();
   });
-  page();
+  add(first);
   box.replaceChildren(table, more);
 }

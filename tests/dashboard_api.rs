@@ -1,8 +1,11 @@
-//! `GET /api/v1/reports/orgs/{id}/months`: an organisation's credited time per month, against
-//! a county credited through the API over 2026 (tests/dashboard/world.rs): plays across the
-//! midnights of New Year and of 30 September, a rewatch, group study, registrations and a
-//! correction entered months after what it corrects. The months are exact, add up to the year
-//! the organisation report shows, and are refused outside the caller's subtree.
+//! What the hours dashboard reads beyond the organisation report, against a county credited
+//! through the API over 2026 (tests/dashboard/world.rs): plays across the midnights of New Year
+//! and of 30 September, a rewatch, group study, registrations and a correction entered months
+//! after what it corrects.
+//! - `GET /api/v1/reports/orgs/{id}/months`: exact months that add up to the year the
+//!   organisation report shows; refused outside the caller's subtree; CSV with a BOM.
+//! - `GET /api/v1/reports/orgs/{id}/members`: members behind first, a page at a time, the
+//!   same rows as JSON and CSV.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -185,4 +188,108 @@ async fn the_months_as_csv_are_utf8_with_a_bom_one_row_a_month() {
         )
         .await;
     assert_eq!(status, 200);
+}
+
+fn member_ids(body: &Value) -> Vec<String> {
+    body["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["member"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_come_furthest_behind_first_a_page_at_a_time_as_json_and_csv() {
+    let w = World::build().await;
+    let all = "/api/v1/reports/orgs/county/members?year=2026";
+    let (status, body) = w.get(&w.county, all).await;
+    assert_eq!(status, 200, "{body}");
+    // M3 has nothing of 32 h; the secretary S1 1.44 of 56 h; M1 1.11 of 32 h; M2 met 32 h.
+    assert_eq!(member_ids(&body), ["M3", "S1", "M1", "M2"]);
+    assert_eq!(
+        (
+            &body["total"],
+            &body["behind"],
+            &body["matching"],
+            &body["offset"]
+        ),
+        (
+            &Value::from(4),
+            &Value::from(3),
+            &Value::from(4),
+            &Value::from(0)
+        )
+    );
+    let secretary = &body["members"][1];
+    assert_eq!(secretary["credited_ms"], 65 * MIN);
+    assert_eq!(secretary["hours"], 1.44);
+    assert_eq!(secretary["required_hours"], 56);
+    assert_eq!(secretary["met"], false);
+    assert_eq!(secretary["centralised_trainings"], 1);
+
+    // A page: the second and third.
+    let (_, page) = w.get(&w.county, &format!("{all}&offset=1&limit=2")).await;
+    assert_eq!(member_ids(&page), ["S1", "M1"]);
+    assert_eq!(
+        (&page["matching"], &page["offset"]),
+        (&Value::from(4), &Value::from(1))
+    );
+    // Only those behind; past the end, nothing.
+    let (_, behind) = w.get(&w.county, &format!("{all}&behind=true")).await;
+    assert_eq!(member_ids(&behind), ["M3", "S1", "M1"]);
+    assert_eq!(behind["matching"], 3);
+    let (_, past) = w.get(&w.county, &format!("{all}&offset=9&limit=5")).await;
+    assert_eq!(member_ids(&past), Vec::<String>::new());
+    // A branch: its own members only.
+    let (_, b2) = w
+        .get(&w.b2, "/api/v1/reports/orgs/b2/members?year=2026")
+        .await;
+    assert_eq!(member_ids(&b2), ["M3", "M2"]);
+
+    // The same rows as CSV, with the BOM.
+    let resp = w
+        .app
+        .client
+        .get(w.app.url(&format!("{all}&limit=3")))
+        .bearer_auth(&w.county)
+        .header("accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(support::header(&resp, "content-disposition").contains("members-county-2026.csv"));
+    let bytes = resp.bytes().await.unwrap();
+    assert_eq!(&bytes[..3], b"\xEF\xBB\xBF");
+    let mut reader = ::csv::Reader::from_reader(&bytes[3..]);
+    let rows: Vec<(String, i64)> = reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[0].to_string(), r[4].parse().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("M3".into(), 0),
+            ("S1".into(), 65 * MIN),
+            ("M1".into(), 50 * MIN)
+        ]
+    );
+
+    for (token, path, want) in [
+        (&w.b2, "/api/v1/reports/orgs/b1/members?year=2026", 403),
+        (&w.b1, "/api/v1/reports/orgs/county/members", 403),
+        (&w.admin, "/api/v1/reports/orgs/nowhere/members", 404),
+        (&w.b1, "/api/v1/reports/orgs/b1/members?behind=maybe", 400),
+        (&w.b1, "/api/v1/reports/orgs/b1/members?limit=-1", 400),
+    ] {
+        let (status, body) = w.get(token, path).await;
+        assert_eq!(status, want, "{path}: {body}");
+        assert!(
+            !body["message"].as_str().unwrap_or_default().is_empty(),
+            "{path}: {body}"
+        );
+    }
 }

@@ -1,0 +1,179 @@
+//! What the hours dashboard reads beyond the organisation report, with the same permission
+//! (a manager of that subtree), as JSON or (with `Accept: text/csv` or `format=csv`) CSV:
+//! - `GET /api/v1/reports/orgs/{id}/months?year=`: the subtree's credited time per month;
+//! - `GET /api/v1/reports/orgs/{id}/members?year=&behind=&offset=&limit=`: its members' years,
+//!   the furthest behind first, a page at a time (a county can hold 100,000 members, too many
+//!   to send to a phone on a weak link at once).
+
+use super::auth::Caller;
+use super::error::ApiError;
+use crate::domain::org::Action;
+use crate::domain::standing::{behind_first, Place};
+use crate::ledger::monthly::{self, MonthsError};
+use crate::ledger::report::{self, MemberRow};
+use crate::services::Services;
+use actix_web::http::header::{self, ACCEPT};
+use actix_web::http::StatusCode;
+use actix_web::middleware::Compress;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        super::resource("/api/v1/reports/orgs/{id}/months")
+            .wrap(Compress::default())
+            .route(web::get().to(get_org_months)),
+    )
+    .service(
+        super::resource("/api/v1/reports/orgs/{id}/members")
+            .wrap(Compress::default())
+            .route(web::get().to(get_org_members)),
+    );
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonthsParams {
+    year: Option<i32>,
+    /// `csv` or `json`; otherwise the Accept header decides.
+    format: Option<String>,
+}
+
+fn wants_csv(req: &HttpRequest, format: Option<&str>) -> Result<bool, ApiError> {
+    match format {
+        Some("csv") => Ok(true),
+        Some("json") => Ok(false),
+        Some(other) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad-query",
+            format!("format={other:?}: use csv or json"),
+        )),
+        None => Ok(req
+            .headers()
+            .get(ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/csv"))),
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+}
+
+pub async fn get_org_months(
+    req: HttpRequest,
+    caller: Caller,
+    services: web::Data<Services>,
+    id: web::Path<String>,
+    params: web::Query<MonthsParams>,
+) -> Result<HttpResponse, ApiError> {
+    let year = super::hours::year(&services, params.year)?;
+    let csv = wants_csv(&req, params.format.as_deref())?;
+    let org = id.into_inner();
+    let months = web::block(move || -> Result<_, ApiError> {
+        caller.may(&services, &Action::ReadOrg(&org))?;
+        match monthly::org_months(&services, &org, year) {
+            Ok(Some(months)) => Ok(months),
+            Ok(None) => Err(caller.missing(&services, "no such organisation".into())),
+            Err(MonthsError::Store(e)) => Err(e.into()),
+            Err(e) => Err(internal(e)),
+        }
+    })
+    .await??;
+    if !csv {
+        return Ok(HttpResponse::Ok().json(months));
+    }
+    let body = monthly::months_csv(&months).map_err(internal)?;
+    Ok(csv_file(body, &format!("months-{}-{year}.csv", months.org)))
+}
+
+fn place(row: &MemberRow) -> Place<'_> {
+    Place {
+        member: &row.member,
+        met: row.met,
+        credited_ms: row.credited_ms,
+        required_hours: row.required_hours,
+    }
+}
+
+fn csv_file(body: Vec<u8>, name: &str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .body(body)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MembersParams {
+    year: Option<i32>,
+    format: Option<String>,
+    /// Only those who have not met their requirement.
+    behind: Option<bool>,
+    offset: Option<usize>,
+    /// Rows in this answer (default: all from `offset` on).
+    limit: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct MembersPage<'a> {
+    org: &'a str,
+    year: i32,
+    /// Members of the subtree, and how many of them have not met their requirement.
+    total: usize,
+    behind: usize,
+    /// Rows that match the filter, of which this answer holds `members` from `offset` on.
+    matching: usize,
+    offset: usize,
+    members: &'a [MemberRow],
+}
+
+pub async fn get_org_members(
+    req: HttpRequest,
+    caller: Caller,
+    services: web::Data<Services>,
+    id: web::Path<String>,
+    params: web::Query<MembersParams>,
+) -> Result<HttpResponse, ApiError> {
+    let params = params.into_inner();
+    let year = super::hours::year(&services, params.year)?;
+    let csv = wants_csv(&req, params.format.as_deref())?;
+    let org = id.into_inner();
+    let asked = org.clone();
+    let mut rows = web::block(move || -> Result<_, ApiError> {
+        caller.may(&services, &Action::ReadOrg(&asked))?;
+        let Some(found) = report::org_report(&services, &asked, year)? else {
+            return Err(caller.missing(&services, "no such organisation".into()));
+        };
+        let mut rows = report::member_rows(&services, &found);
+        rows.sort_by(|a, b| behind_first(&place(a), &place(b)));
+        Ok(rows)
+    })
+    .await??;
+    let (total, behind) = (rows.len(), rows.iter().filter(|r| !r.met).count());
+    if params.behind == Some(true) {
+        rows.retain(|r| !r.met);
+    }
+    let matching = rows.len();
+    let offset = params.offset.unwrap_or(0).min(matching);
+    let end = params
+        .limit
+        .map_or(matching, |limit| offset.saturating_add(limit).min(matching));
+    let page = &rows[offset..end];
+    if csv {
+        let body = report::members_csv(page).map_err(internal)?;
+        return Ok(csv_file(body, &format!("members-{org}-{year}.csv")));
+    }
+    Ok(HttpResponse::Ok().json(MembersPage {
+        org: &org,
+        year,
+        total,
+        behind,
+        matching,
+        offset,
+        members: page,
+    }))
+}
