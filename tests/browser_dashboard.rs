@@ -72,7 +72,7 @@ async fn server_csv(w: &World, path: &str) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_county_manager_sees_rates_members_behind_months_and_downloads_the_report() {
     let w = World::build().await;
-    let fixture = json!({ "county": w.county, "b1": w.b1 });
+    let fixture = json!({ "county": w.county, "admin": w.admin });
     let r = browser::run("dashboard", &w.app.url(""), &fixture).await;
 
     // A token the server does not know: its reason, shown.
@@ -222,6 +222,17 @@ async fn a_county_manager_sees_rates_members_behind_months_and_downloads_the_rep
         r["phone"]["scroll"].as_u64().unwrap() <= r["phone"]["client"].as_u64().unwrap(),
         "{}",
         r["phone"]
+    );
+
+    // Signing out forgets the token; an admin sees the county, the top of the tree.
+    assert_eq!(
+        r["after_sign_out"],
+        json!({ "token": null, "form": true, "rows_left": 0 })
+    );
+    assert!(
+        r["admin"].as_str().unwrap().contains("红原县委"),
+        "{}",
+        r["admin"]
     );
 
     // Lean: the cold load, signed in or not, well under the 300 KB budget.

@@ -3,7 +3,7 @@
 // shows — the tree's rates, the member rows in order with their exact credited ms, the chart's
 // bars — downloads both CSVs, drives the tree and the year by keyboard, and takes screenshots
 // in each language and on a phone. The Rust test checks the numbers.
-// Fixture: {county, b1} manager tokens.
+// Fixture: the county manager's token and an admin's.
 import { readFileSync } from 'node:fs';
 import { scenario, shot, until, coldWeight, base, fixture } from './lib.mjs';
 
@@ -115,6 +115,18 @@ await scenario(async ({ browser, page }) => {
   await until('the chart redrawn for the phone', async () => (await page.$eval('#chart svg', (s) => Number(s.getAttribute('width')))) < 360);
   result.phone = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
   await shot(page, 'dashboard-phone-zh-Hans');
+
+  // Signing out forgets the token; an admin signs in and sees the top of the tree.
+  await page.setViewportSize({ width: 1024, height: 768 });
+  await page.click('#sign-out');
+  result.after_sign_out = {
+    token: await page.evaluate(() => localStorage.getItem('yj.token.dashboard')),
+    form: await page.isVisible('#sign-in'),
+    rows_left: await page.$$eval('[data-member], #tree tr', (rows) => rows.length),
+  };
+  await page.fill('#token', fixture.admin);
+  await page.press('#token', 'Enter');
+  result.admin = (await shownFor(page, 'county')).focus;
 
   // Cold loads: the sign-in page, and the signed-in dashboard with every API answer it needs.
   result.cold = await coldWeight(browser, '/ui/dashboard/');

@@ -197,6 +197,9 @@ function signOut(message) {
   tokens.clear();
   state.loads += 1;
   Object.assign(state, { token: null, report: null, members: null, months: null });
+  // Nothing of the last manager's stays in the page for the next one.
+  for (const id of ['tree', 'chart', 'members', 'summary', 'focus-title', 'behind-count']) $(id).replaceChildren();
+  for (const id of ['members', 'chart']) { delete $(id).dataset.org; delete $(id).dataset.year; }
   $('dashboard-view').hidden = true;
   $('sign-out').hidden = true;
   $('scope').textContent = '';
