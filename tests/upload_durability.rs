@@ -139,7 +139,8 @@ impl Tus<'_> {
             let state = &body["upload"]["state"];
             match state["state"].as_str() {
                 Some("stored") => return state["sha256"].as_str().unwrap().to_string(),
-                Some("receiving" | "verifying") => {}
+                // Moving into the blob store is a step of its own, seen when polled at that moment.
+                Some("receiving" | "verifying" | "moving") => {}
                 _ => panic!("the upload did not become a blob: {body}"),
             }
             assert!(
