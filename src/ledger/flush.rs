@@ -31,6 +31,8 @@ struct State {
     running: bool,
     /// Tickets the last flush covered: more than one means writers are arriving together.
     last_group: u64,
+    /// Entries written under tickets not yet covered by a flush.
+    waiting_entries: u64,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -66,7 +68,8 @@ impl Default for GroupFlush {
     }
 }
 
-/// How long a flush waits for more writers to join, and how many make waiting pointless.
+/// How long a flush waits for more writers to join, and how many entries waiting make it
+/// pointless (a station's batch is enough on its own).
 const GATHER: Duration = Duration::from_millis(1);
 const GATHER_ENOUGH: u64 = 32;
 
@@ -79,15 +82,17 @@ impl GroupFlush {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub fn ticket(&self) -> Ticket {
+    /// A ticket for a caller that wrote `entries` ledger entries (a batch counts as many).
+    pub fn ticket(&self, entries: usize) -> Ticket {
         let mut state = self.lock();
         state.issued += 1;
+        state.waiting_entries += entries as u64;
         Ticket(state.issued)
     }
 
     /// Returns once everything this thread wrote before calling is on disk.
     pub fn durable(&self, store: &Store) -> Result<(), StoreError> {
-        let ticket = self.ticket();
+        let ticket = self.ticket(1);
         self.wait_blocking(ticket, store)
     }
 
@@ -116,12 +121,16 @@ impl GroupFlush {
         loop {
             let gather = {
                 let state = self.lock();
-                state.last_group > 1 && state.issued - state.flushed.through < GATHER_ENOUGH
+                state.last_group > 1 && state.waiting_entries < GATHER_ENOUGH
             };
             if gather {
                 std::thread::sleep(GATHER);
             }
-            let covers = self.lock().issued;
+            let covers = {
+                let mut state = self.lock();
+                state.waiting_entries = 0;
+                state.issued
+            };
             let result = store.flush();
             let mut state = self.lock();
             state.last_group = covers - state.flushed.through;

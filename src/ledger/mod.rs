@@ -390,7 +390,7 @@ pub fn submit_unflushed(
     drop(guards);
     // Even a request that wrote nothing waits: its duplicates may be another request's writes
     // that are not on disk yet.
-    let ticket = ledger.flush.ticket();
+    let ticket = ledger.flush.ticket(write.entries.len());
     let outcomes = outcomes
         .into_iter()
         .map(|o| o.unwrap_or(Outcome::Duplicate))
