@@ -10,7 +10,6 @@ use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use support::{browser, TestApp};
@@ -77,45 +76,20 @@ static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 /// 256 KiB chunks.
 fn make_video(dir: &Path) -> PathBuf {
     let path = dir.join("第一课-党章.mp4");
-    let out = Command::new("ffmpeg")
-        .args(["-nostdin", "-v", "error", "-y"])
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=640x360:rate=25:duration=6,noise=alls=40:allf=t",
-        ])
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:sample_rate=48000:duration=6",
-        ])
-        .args([
-            "-c:v",
-            "libx264",
+    support::video::make_lesson_video(
+        &path,
+        "testsrc2=size=640x360:rate=25,noise=alls=40:allf=t",
+        6,
+        &[
             "-preset",
             "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-        ])
-        .args(["-b:v", "4M", "-maxrate", "4M", "-bufsize", "2M"])
-        .args([
-            "-c:a",
-            "aac",
-            "-b:a",
-            "64k",
-            "-movflags",
-            "+faststart",
-            "-shortest",
-        ])
-        .arg(&path)
-        .output()
-        .expect("ffmpeg runs");
-    assert!(
-        out.status.success(),
-        "ffmpeg: {}",
-        String::from_utf8_lossy(&out.stderr)
+            "-b:v",
+            "4M",
+            "-maxrate",
+            "4M",
+            "-bufsize",
+            "2M",
+        ],
     );
     path
 }

@@ -32,26 +32,12 @@ const TOLERANCE_MS: i64 = 2_000;
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn ffmpeg_video(path: &Path, seconds: u32) {
-    let status = std::process::Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=320x240:rate=25",
-        ])
-        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"])
-        .args(["-t", &seconds.to_string()])
-        .args([
-            "-c:v", "libx264", "-pix_fmt", "yuv420p", "-preset", "veryfast", "-g", "50",
-        ])
-        .args(["-c:a", "aac", "-b:a", "48k", "-movflags", "+faststart"])
-        .arg(path)
-        .status()
-        .expect("ffmpeg is installed");
-    assert!(status.success(), "ffmpeg could not make {}", path.display());
+    support::video::make_lesson_video(
+        path,
+        "testsrc2=size=320x240:rate=25",
+        seconds,
+        &["-preset", "veryfast", "-g", "50"],
+    );
 }
 
 fn write(dir: &Path, name: &str, text: &str) {

@@ -10,7 +10,6 @@ mod support;
 
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 use support::browser;
 use support::process::{Sandbox, Server};
@@ -114,40 +113,12 @@ fn village() -> Village {
 /// 16 s of a test picture (640×360, so 240p and 360p renditions are made) with a tone:
 /// H.264 yuv420p and AAC in MP4, which every browser plays.
 fn make_video(out: &Path) {
-    let status = Command::new("ffmpeg")
-        .args([
-            "-nostdin",
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=640x360:rate=25:duration=16",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:sample_rate=44100:duration=16",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "veryfast",
-            "-pix_fmt",
-            "yuv420p",
-            "-g",
-            "50",
-            "-c:a",
-            "aac",
-            "-b:a",
-            "64k",
-            "-shortest",
-            "-movflags",
-            "+faststart",
-        ])
-        .arg(out)
-        .status()
-        .expect("ffmpeg runs");
-    assert!(status.success(), "ffmpeg made the lesson video");
+    support::video::make_lesson_video(
+        out,
+        "testsrc=size=640x360:rate=25",
+        16,
+        &["-preset", "veryfast", "-g", "50"],
+    );
 }
 
 fn runtime() -> tokio::runtime::Runtime {

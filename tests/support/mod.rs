@@ -3,6 +3,7 @@
 
 pub mod browser;
 pub mod process;
+pub mod video;
 
 use std::net::SocketAddr;
 use std::path::Path;
