@@ -12,7 +12,6 @@ use crate::domain::standing::{behind_first, Place};
 use crate::ledger::monthly::{self, MonthsError};
 use crate::ledger::report::{self, MemberRow};
 use crate::services::Services;
-use actix_web::http::header::{self, ACCEPT};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Compress;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -39,23 +38,6 @@ pub struct MonthsParams {
     format: Option<String>,
 }
 
-fn wants_csv(req: &HttpRequest, format: Option<&str>) -> Result<bool, ApiError> {
-    match format {
-        Some("csv") => Ok(true),
-        Some("json") => Ok(false),
-        Some(other) => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad-query",
-            format!("format={other:?}: use csv or json"),
-        )),
-        None => Ok(req
-            .headers()
-            .get(ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|a| a.contains("text/csv"))),
-    }
-}
-
 fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
 }
@@ -68,7 +50,7 @@ pub async fn get_org_months(
     params: web::Query<MonthsParams>,
 ) -> Result<HttpResponse, ApiError> {
     let year = super::hours::year(&services, params.year)?;
-    let csv = wants_csv(&req, params.format.as_deref())?;
+    let csv = super::hours::wants_csv(&req, params.format.as_deref())?;
     let org = id.into_inner();
     let months = web::block(move || -> Result<_, ApiError> {
         caller.may(&services, &Action::ReadOrg(&org))?;
@@ -84,7 +66,10 @@ pub async fn get_org_months(
         return Ok(HttpResponse::Ok().json(months));
     }
     let body = monthly::months_csv(&months).map_err(internal)?;
-    Ok(csv_file(body, &format!("months-{}-{year}.csv", months.org)))
+    Ok(super::hours::csv_file(
+        body,
+        &format!("months-{}-{year}.csv", months.org),
+    ))
 }
 
 fn place(row: &MemberRow) -> Place<'_> {
@@ -94,16 +79,6 @@ fn place(row: &MemberRow) -> Place<'_> {
         credited_ms: row.credited_ms,
         required_hours: row.required_hours,
     }
-}
-
-fn csv_file(body: Vec<u8>, name: &str) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{name}\""),
-        ))
-        .body(body)
 }
 
 #[derive(Deserialize)]
@@ -140,7 +115,7 @@ pub async fn get_org_members(
 ) -> Result<HttpResponse, ApiError> {
     let params = params.into_inner();
     let year = super::hours::year(&services, params.year)?;
-    let csv = wants_csv(&req, params.format.as_deref())?;
+    let csv = super::hours::wants_csv(&req, params.format.as_deref())?;
     let org = id.into_inner();
     let asked = org.clone();
     let mut rows = web::block(move || -> Result<_, ApiError> {
@@ -165,7 +140,10 @@ pub async fn get_org_members(
     let page = &rows[offset..end];
     if csv {
         let body = report::members_csv(page).map_err(internal)?;
-        return Ok(csv_file(body, &format!("members-{org}-{year}.csv")));
+        return Ok(super::hours::csv_file(
+            body,
+            &format!("members-{org}-{year}.csv"),
+        ));
     }
     Ok(HttpResponse::Ok().json(MembersPage {
         org: &org,

@@ -136,22 +136,7 @@ pub async fn get_org_report(
             ))
         }
     };
-    let wants_csv = match params.format.as_deref() {
-        Some("csv") => true,
-        Some("json") => false,
-        Some(other) => {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "bad-query",
-                format!("format={other:?}: use csv or json"),
-            ))
-        }
-        None => req
-            .headers()
-            .get(ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|a| a.contains("text/csv")),
-    };
+    let wants_csv = wants_csv(&req, params.format.as_deref())?;
     caller.may(&services, &Action::ReadOrg(&id))?;
     let org = id.into_inner();
     let services2 = services.clone();
@@ -177,12 +162,37 @@ pub async fn get_org_report(
         (false, true) => report::orgs_csv(&found, year),
     }
     .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
-    let name = format!("report-{}-{year}.csv", found.summary.org);
-    Ok(HttpResponse::Ok()
+    Ok(csv_file(
+        csv,
+        &format!("report-{}-{year}.csv", found.summary.org),
+    ))
+}
+
+/// Whether a report is asked for as CSV: `format=csv|json`, else the Accept header.
+pub(super) fn wants_csv(req: &HttpRequest, format: Option<&str>) -> Result<bool, ApiError> {
+    match format {
+        Some("csv") => Ok(true),
+        Some("json") => Ok(false),
+        Some(other) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad-query",
+            format!("format={other:?}: use csv or json"),
+        )),
+        None => Ok(req
+            .headers()
+            .get(ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/csv"))),
+    }
+}
+
+/// A CSV report as a download named `name`.
+pub(super) fn csv_file(body: Vec<u8>, name: &str) -> HttpResponse {
+    HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"{name}\""),
         ))
-        .body(csv))
+        .body(body)
 }
