@@ -250,7 +250,8 @@ impl MemberLedger {
                 for (lesson, was) in credit(&without, rules.rate_milli) {
                     *total.lessons.entry(lesson).or_default() -= was;
                 }
-                for (lesson, now) in credit(&linked, rules.rate_milli) {
+                // One linked group: its flow is its credit.
+                for (lesson, now) in most_justified(&linked, rules.rate_milli) {
                     *total.lessons.entry(lesson).or_default() += now;
                 }
                 total.lessons.retain(|_, credit| *credit != 0);

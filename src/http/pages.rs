@@ -61,10 +61,6 @@ fn serve(req: &HttpRequest, path: &str) -> HttpResponse {
         .insert_header((header::CONTENT_SECURITY_POLICY, CSP))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::REFERRER_POLICY, "no-referrer"));
-    if path.ends_with("sw.js") {
-        // A service worker under a page folder may control that folder only.
-        answer.insert_header(("Service-Worker-Allowed", "/ui/"));
-    }
     if fresh {
         return answer.finish();
     }
