@@ -6,6 +6,11 @@
 //!       FILE: one organisation a line, `id,name,kind,parent` (parent empty for the top).
 //!       Created with `people::create_org`, as `yuanjiao org add` would, in one process.
 //!
+//!   gen-ledger stations ORGS-FILE TOKENS-FILE
+//!       Registers one station (terminal) for every `branch` organisation of ORGS-FILE, with
+//!       `people::create_terminal` as `yuanjiao terminal add` would, and writes `org<TAB>token`
+//!       lines to TOKENS-FILE: each station may credit only the members of its own branch.
+//!
 //!   gen-ledger year --members CSV --lessons TSV --year Y [--threads 2] [--batch 1000]
 //!                   [--seed 1] [--min-hours 8] [--max-hours 48] [--diligent 0] [--split 1]
 //!       CSV: the members file given to `yuanjiao member import` (column 1 id, column 4 posts).
@@ -53,10 +58,11 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("orgs") if args.len() == 2 => orgs(&args[1]),
+        Some("stations") if args.len() == 3 => stations(&args[1], &args[2]),
         Some("year") => year(&Flags::parse(&args[1..])),
         Some("probe") => probe(&Flags::parse(&args[1..])),
         _ => Err(
-            "usage: gen-ledger orgs FILE | year --members CSV --lessons TSV --year Y \
+            "usage: gen-ledger orgs FILE | stations ORGS-FILE TOKENS-FILE | year --members CSV --lessons TSV --year Y \
                   [--threads N] [--batch N] [--seed N] [--min-hours H] [--max-hours H] [--diligent P] \
                   [--split K] \
                   | probe --lessons TSV --member ID --reports K [--year Y]"
@@ -132,6 +138,29 @@ fn orgs(file: &str) -> Res<()> {
         "{n} organisations created in {:.1} s",
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+fn stations(orgs_file: &str, tokens_file: &str) -> Res<()> {
+    let services = open(Arc::new(yuanjiao::clock::SystemClock))?;
+    let mut tokens = String::new();
+    for line in BufReader::new(std::fs::File::open(orgs_file)?).lines() {
+        let line = line?;
+        let f: Vec<&str> = line.split(',').collect();
+        let [org, name, "branch", _] = f[..] else {
+            continue;
+        };
+        let terminal = yuanjiao::store::Terminal {
+            id: format!("st-{org}"),
+            name: format!("{name} station"),
+            org: org.into(),
+            languages: vec!["zh-Hans".parse()?],
+            audiences: vec![],
+        };
+        let token = yuanjiao::people::create_terminal(&services, &terminal, "bench")?;
+        tokens.push_str(&format!("{org}\t{token}\n"));
+    }
+    std::fs::write(tokens_file, tokens)?;
     Ok(())
 }
 

@@ -110,6 +110,13 @@ pub struct MemberLedger {
     /// The first and last year each play touches, beside it (finding them costs time-zone
     /// arithmetic, so it is done once).
     spans: Vec<(i32, i32)>,
+    /// Each play's number in `links`, beside it: numbers are given in arrival order and kept
+    /// while later plays are inserted before.
+    numbers: Vec<u32>,
+    /// Per year, which plays are linked: a union-find over play numbers. Links only ever join
+    /// (plays are never taken away), so a new play's group is found without a pass over the
+    /// whole year.
+    links: BTreeMap<i32, Vec<u32>>,
     years: BTreeMap<i32, YearTotal>,
 }
 
@@ -127,9 +134,12 @@ impl MemberLedger {
         plays.retain(|p| seen.insert(p.id.clone()));
         plays.sort_by(|a, b| a.key().cmp(&b.key()));
         let spans = plays.iter().map(|p| span_of(p, rules)).collect();
+        let numbers = (0..plays.len() as u32).collect();
         let mut ledger = MemberLedger {
             plays,
             spans,
+            numbers,
+            links: BTreeMap::new(),
             years: BTreeMap::new(),
         };
         let years: BTreeSet<i32> = ledger
@@ -138,7 +148,7 @@ impl MemberLedger {
             .flat_map(|p| years_of(p, rules))
             .collect();
         for year in years {
-            ledger.recompute(year, None, rules);
+            ledger.recompute(year, rules);
         }
         ledger
     }
@@ -151,11 +161,11 @@ impl MemberLedger {
         let before = self.total_ms();
         let years = years_of(&play, rules);
         let at = self.plays.partition_point(|p| p.key() < play.key());
-        let id = play.id.clone();
         self.spans.insert(at, span_of(&play, rules));
+        self.numbers.insert(at, self.plays.len() as u32);
         self.plays.insert(at, play);
         for year in years {
-            self.recompute(year, Some(&id), rules);
+            self.recompute_around(year, at, rules);
         }
         self.total_ms() - before
     }
@@ -174,6 +184,11 @@ impl MemberLedger {
 
     pub fn year(&self, year: i32) -> YearTotal {
         self.years.get(&year).cloned().unwrap_or_default()
+    }
+
+    /// The totals of a year, without copying them.
+    pub fn year_ref(&self, year: i32) -> Option<&YearTotal> {
+        self.years.get(&year)
     }
 
     /// Lesson → (position, wall end) of the play that ended last.
@@ -196,74 +211,187 @@ impl MemberLedger {
             .collect()
     }
 
-    /// Credits a year again: all of it, or only the plays linked to play `around`. Plays are
-    /// linked when they share wall time or the same stretch of a lesson, directly or through
-    /// others; the flow of credit never crosses from one linked group to another, so only the
-    /// new play's group can change, by what its flow with the play minus its flow without.
-    /// A busy member's report thus costs a scan of their year and a flow over one sitting or
-    /// so, not a flow over the whole year.
-    fn recompute(&mut self, year: i32, around: Option<&str>, rules: &Rules) {
-        let mut sessions = BTreeSet::new();
+    /// The plays with a part in `year`, by index, with that part.
+    fn parts_in<'a>(
+        plays: &'a [Play],
+        spans: &[(i32, i32)],
+        year: i32,
+        rules: &Rules,
+        mut keep: impl FnMut(usize) -> bool,
+    ) -> Vec<(usize, Part<'a>)> {
         let year_end = rules.calendar.year_start(year + 1);
-        let mut parts: Vec<Part> = Vec::new();
-        let mut at = None;
-        for (play, &(first, last)) in self.plays.iter().zip(&self.spans) {
-            if year < first || year > last || play.wall.0 >= play.wall.1 {
-                continue;
-            }
-            sessions.extend(play.session.iter().cloned());
-            let part = if first == last {
-                // Inside the year, as `split_by_year` would cut it.
-                Part {
-                    lesson: &play.lesson,
-                    wall: (
-                        play.wall.0,
-                        (play.wall.1 + rules.tolerance_ms).min(year_end),
-                    ),
-                    media: play.media(),
-                }
-            } else {
-                match year_part(play, year, rules) {
-                    Some(part) => part,
-                    None => continue,
-                }
-            };
-            if around == Some(play.id.as_str()) {
-                at = Some(parts.len());
-            }
-            parts.push(part);
-        }
-        let all: Vec<&Part> = parts.iter().collect();
-        let total = self.years.entry(year).or_default();
-        match at {
-            Some(at) => {
-                let group = components(&all);
-                let linked: Vec<&Part> = (0..all.len())
-                    .filter(|i| group[*i] == group[at])
-                    .map(|i| all[i])
-                    .collect();
-                let without: Vec<&Part> = (0..all.len())
-                    .filter(|i| group[*i] == group[at] && *i != at)
-                    .map(|i| all[i])
-                    .collect();
-                // A lesson may lose credit to another in the new flow, even down to none.
-                for (lesson, was) in credit(&without, rules.rate_milli) {
-                    *total.lessons.entry(lesson).or_default() -= was;
-                }
-                // One linked group: its flow is its credit.
-                for (lesson, now) in most_justified(&linked, rules.rate_milli) {
-                    *total.lessons.entry(lesson).or_default() += now;
-                }
-                total.lessons.retain(|_, credit| *credit != 0);
-            }
-            None => total.lessons = credit(&all, rules.rate_milli),
-        }
-        total.credited_ms = total.lessons.values().sum();
-        total.sessions = sessions;
-        if *total == YearTotal::default() {
-            self.years.remove(&year);
-        }
+        (0..plays.len())
+            .filter(|&i| keep(i))
+            .filter_map(|i| part_in(&plays[i], spans[i], year, year_end, rules).map(|p| (i, p)))
+            .collect()
     }
+
+    /// Credits a year again from all its plays, and links them afresh.
+    fn recompute(&mut self, year: i32, rules: &Rules) {
+        let MemberLedger {
+            plays,
+            spans,
+            numbers,
+            links,
+            years,
+        } = self;
+        let parts = Self::parts_in(plays, spans, year, rules, |_| true);
+        let all: Vec<&Part> = parts.iter().map(|(_, p)| p).collect();
+        let group = components(&all);
+        let parent = links.entry(year).or_default();
+        *parent = (0..numbers.len() as u32).collect();
+        for ((i, _), g) in parts.iter().zip(&group) {
+            parent[numbers[*i] as usize] = numbers[parts[*g].0];
+        }
+        let total = years.entry(year).or_default();
+        total.lessons = credit_by_group(&all, &group, rules.rate_milli);
+        finish_year(years, year, sessions_in(plays, spans, year));
+    }
+
+    /// Credits a year again after the play at `at` was added: only the plays linked to it can
+    /// change, by what their flow with the new play is minus their flow without it. Plays are
+    /// linked when they share wall time or the same stretch of a lesson, directly or through
+    /// others; the flow of credit never crosses from one linked group to another. A busy
+    /// member's report thus costs a scan of their year (comparing numbers) and a flow over
+    /// one sitting or so, not a flow over the whole year.
+    fn recompute_around(&mut self, year: i32, at: usize, rules: &Rules) {
+        let MemberLedger {
+            plays,
+            spans,
+            numbers,
+            links,
+            years,
+        } = self;
+        let year_end = rules.calendar.year_start(year + 1);
+        let Some(new_part) = part_in(&plays[at], spans[at], year, year_end, rules) else {
+            return;
+        };
+        let parent = links.entry(year).or_default();
+        parent.extend(parent.len() as u32..numbers.len() as u32);
+        let new_number = numbers[at];
+        for (i, play) in plays.iter().enumerate() {
+            if i != at && linked(play, spans[i], &new_part, year, year_end, rules) {
+                union(parent, numbers[i], new_number);
+            }
+        }
+        let root = find(parent, new_number);
+        let group = Self::parts_in(plays, spans, year, rules, |i| {
+            find(parent, numbers[i]) == root
+        });
+        let linked_parts: Vec<&Part> = group.iter().map(|(_, p)| p).collect();
+        let without: Vec<&Part> = group
+            .iter()
+            .filter(|(i, _)| *i != at)
+            .map(|(_, p)| p)
+            .collect();
+        let total = years.entry(year).or_default();
+        // A lesson may lose credit to another in the new flow, even down to none.
+        for (lesson, was) in credit(&without, rules.rate_milli) {
+            *total.lessons.entry(lesson).or_default() -= was;
+        }
+        // One linked group: its flow is its credit.
+        for (lesson, now) in most_justified(&linked_parts, rules.rate_milli) {
+            *total.lessons.entry(lesson).or_default() += now;
+        }
+        total.lessons.retain(|_, credit| *credit != 0);
+        finish_year(years, year, sessions_in(plays, spans, year));
+    }
+}
+
+/// Sets a year's sum and sessions, and forgets a year that holds nothing.
+fn finish_year(years: &mut BTreeMap<i32, YearTotal>, year: i32, sessions: BTreeSet<String>) {
+    let Some(total) = years.get_mut(&year) else {
+        return;
+    };
+    total.credited_ms = total.lessons.values().sum();
+    total.sessions = sessions;
+    if *total == YearTotal::default() {
+        years.remove(&year);
+    }
+}
+
+/// The group sessions of the plays with a part in `year`.
+fn sessions_in(plays: &[Play], spans: &[(i32, i32)], year: i32) -> BTreeSet<String> {
+    plays
+        .iter()
+        .zip(spans)
+        .filter(|(p, &(first, last))| first <= year && year <= last && p.wall.0 < p.wall.1)
+        .filter_map(|(p, _)| p.session.clone())
+        .collect()
+}
+
+/// A play's part in `year`; a play inside the year is cut as `split_by_year` would cut it.
+fn part_in<'a>(
+    play: &'a Play,
+    (first, last): (i32, i32),
+    year: i32,
+    year_end: i64,
+    rules: &Rules,
+) -> Option<Part<'a>> {
+    if year < first || year > last || play.wall.0 >= play.wall.1 {
+        return None;
+    }
+    if first < last {
+        return year_part(play, year, rules);
+    }
+    Some(Part {
+        lesson: &play.lesson,
+        wall: (
+            play.wall.0,
+            (play.wall.1 + rules.tolerance_ms).min(year_end),
+        ),
+        media: play.media(),
+    })
+}
+
+/// Whether a play's part in `year` shares wall time or a stretch of its lesson with `part`
+/// (the same test as `components`, pair by pair), without building the part when it can.
+fn linked(
+    play: &Play,
+    span: (i32, i32),
+    part: &Part,
+    year: i32,
+    year_end: i64,
+    rules: &Rules,
+) -> bool {
+    let overlap = |(a, b): (i64, i64), (c, d): (i64, i64)| a < d && c < b;
+    let (first, last) = span;
+    if year < first || year > last || play.wall.0 >= play.wall.1 {
+        return false;
+    }
+    if first < last {
+        return year_part(play, year, rules).is_some_and(|own| {
+            overlap(own.wall, part.wall)
+                || (own.lesson == part.lesson
+                    && own
+                        .media
+                        .iter()
+                        .any(|m| part.media.iter().any(|n| overlap(*m, *n))))
+        });
+    }
+    let wall = (
+        play.wall.0,
+        (play.wall.1 + rules.tolerance_ms).min(year_end),
+    );
+    overlap(wall, part.wall)
+        || (play.lesson == part.lesson
+            && play.played.iter().any(|&(a, b)| {
+                let clipped = (a.max(0), b.min(play.duration_ms));
+                clipped.0 < clipped.1 && part.media.iter().any(|n| overlap(clipped, *n))
+            }))
+}
+
+fn find(parent: &mut [u32], mut i: u32) -> u32 {
+    while parent[i as usize] != i {
+        parent[i as usize] = parent[parent[i as usize] as usize];
+        i = parent[i as usize];
+    }
+    i
+}
+
+fn union(parent: &mut [u32], a: u32, b: u32) {
+    let (ra, rb) = (find(parent, a), find(parent, b));
+    parent[ra as usize] = rb;
 }
 
 /// The part of a play that falls in `year`, if any.
@@ -382,10 +510,14 @@ const UNLIMITED: i64 = i64::MAX / 4;
 /// Whole milliseconds per lesson that the parts earn, counted group by linked group (so a
 /// year's total is the same however its plays arrived: each group's credit is rounded alone).
 fn credit(parts: &[&Part], rate_milli: i64) -> BTreeMap<String, i64> {
-    let group = components(parts);
+    credit_by_group(parts, &components(parts), rate_milli)
+}
+
+/// As `credit`, with the parts' groups known.
+fn credit_by_group(parts: &[&Part], group: &[usize], rate_milli: i64) -> BTreeMap<String, i64> {
     let mut groups: BTreeMap<usize, Vec<&Part>> = BTreeMap::new();
     for (part, g) in parts.iter().zip(group) {
-        groups.entry(g).or_default().push(part);
+        groups.entry(*g).or_default().push(part);
     }
     let mut credited: BTreeMap<String, i64> = BTreeMap::new();
     for members in groups.values() {

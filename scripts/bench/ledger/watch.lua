@@ -1,9 +1,13 @@
 -- wrk script for scripts/bench-ledger: POST /api/v1/watch with realistic, unique watch reports.
 --
---   BENCH_TOKEN=<token> wrk -s watch.lua http://127.0.0.1:PORT -- BATCH MEMBERS LESSONS.tsv PREFIX
+--   BENCH_TOKEN=<token> wrk -s watch.lua http://127.0.0.1:PORT -- BATCH MEMBERS LESSONS.tsv PREFIX [STATIONS.tsv]
 --
 -- BATCH 1 sends one report per request; more sends {"reports":[...]} of that many. MEMBERS are
--- M000000 .. M<MEMBERS-1> (zero-padded to 6 digits). LESSONS.tsv holds `id<TAB>duration_ms<TAB>
+-- M000000 .. M<MEMBERS-1> (zero-padded to 6 digits). Without STATIONS.tsv every report is for
+-- a member drawn from all of them, sent with BENCH_TOKEN (an admin's). With it (`org<TAB>token`
+-- lines from `gen-ledger stations`, branches b0000, b0001, ... of 100 members each: bN holds
+-- members 100N .. 100N+99), each request is a station's upload: one station drawn at random,
+-- its token, and every report for a member of its branch. LESSONS.tsv holds `id<TAB>duration_ms<TAB>
 -- lang,lang` lines. Report ids are PREFIX-<thread>-<counter>, unique per run and thread.
 -- A report is a 30-60 s heartbeat of a player: a random member and lesson, a wall interval that
 -- ended between 10 minutes and 30 days ago (well inside the server's 90-day and 5-minute limits,
@@ -21,7 +25,7 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
-local batch, members, lessons, prefix, headers
+local batch, members, lessons, prefix, headers, stations
 local seq = 0
 answered, credited, duplicate, rejected, non200, sample = 0, 0, 0, 0, 0, ""
 
@@ -29,6 +33,18 @@ function init(args)
   batch = tonumber(args[1]) or 1
   members = tonumber(args[2]) or 10000
   prefix = args[4] or "r"
+  if args[5] then
+    stations = {}
+    local f = assert(io.open(args[5], "r"), "cannot open the stations file " .. args[5])
+    for line in f:lines() do
+      local org, token = line:match("^([^\t]+)\t(%S+)$")
+      if org then
+        table.insert(stations, { first = 100 * tonumber(org:match("%d+")), token = token })
+      end
+    end
+    f:close()
+    assert(#stations > 0, "no stations in " .. args[5])
+  end
   lessons = {}
   local f = assert(io.open(args[3], "r"), "cannot open the lessons file " .. tostring(args[3]))
   for line in f:lines() do
@@ -50,7 +66,7 @@ local function stamp(t)
   return os.date("!%Y-%m-%dT%H:%M:%SZ", t)
 end
 
-local function report(now, clock)
+local function report(now, clock, member)
   seq = seq + 1
   local l = lessons[math.random(#lessons)]
   local len = math.random(30, 60) * 1000
@@ -61,7 +77,7 @@ local function report(now, clock)
   return string.format(
     '{"id":"%s-%d-%d","member":"M%06d","lesson":"%s","lang":"%s","played":[[%d,%d]],' ..
     '"wall":["%s","%s"],"position_ms":%d,"device_clock":"%s","group_session":null}',
-    prefix, tid, seq, math.random(0, members - 1), l.id, l.langs[math.random(#l.langs)],
+    prefix, tid, seq, member(), l.id, l.langs[math.random(#l.langs)],
     from, to, stamp(wall_start), stamp(wall_end), to, clock)
 end
 
@@ -69,14 +85,21 @@ function request()
   local now = os.time()
   local clock = stamp(now)
   local body
+  local member = function() return math.random(0, members - 1) end
+  local sending = headers
+  if stations then
+    local station = stations[math.random(#stations)]
+    member = function() return math.min(members - 1, station.first + math.random(0, 99)) end
+    sending = { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. station.token }
+  end
   if batch == 1 then
-    body = report(now, clock)
+    body = report(now, clock, member)
   else
     local parts = {}
-    for i = 1, batch do parts[i] = report(now, clock) end
+    for i = 1, batch do parts[i] = report(now, clock, member) end
     body = '{"reports":[' .. table.concat(parts, ",") .. ']}'
   end
-  return wrk.format("POST", "/api/v1/watch", headers, body)
+  return wrk.format("POST", "/api/v1/watch", sending, body)
 end
 
 local function count(body, status)
