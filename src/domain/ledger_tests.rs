@@ -81,6 +81,24 @@ fn two_devices_at_once_earn_one_timeline() {
 }
 
 #[test]
+fn a_late_play_that_bridges_two_sittings_is_credited_as_if_all_came_at_once() {
+    let first = play("a", "l1", (T0, T0 + 5 * MIN), &[(0, 5 * MIN)]);
+    let second = play("b", "l2", (T0 + 10 * MIN, T0 + 15 * MIN), &[(0, 5 * MIN)]);
+    // Shares wall time with both sittings and lesson time with the first.
+    let bridge = play("c", "l1", (T0 + 4 * MIN, T0 + 11 * MIN), &[(0, 9 * MIN)]);
+    let plays = [first, second, bridge];
+    let whole = MemberLedger::new(plays.to_vec(), &rules());
+    for order in [[0, 1, 2], [2, 0, 1], [1, 2, 0]] {
+        let mut one_by_one = MemberLedger::new(vec![], &rules());
+        for i in order {
+            one_by_one.add(plays[i].clone(), &rules());
+        }
+        assert_eq!(one_by_one.year(2026), whole.year(2026), "order {order:?}");
+    }
+    assert!(whole.total_ms() > total(plays[..2].to_vec()));
+}
+
+#[test]
 fn time_not_credited_can_be_earned_later() {
     // Played 10 minutes of media in 5 minutes: only the first 5 (and the tolerance) count, so
     // watching minutes 5-10 properly later earns them.
