@@ -1,7 +1,8 @@
 //! Ledger use cases: watch reports, group sessions and registrations go in; hours, resume
 //! positions and organisation reports come out. Each member's plays are held in memory once
-//! read (one lock per member serialises their updates); every change is written as one atomic
-//! batch with the member's new totals, and acknowledged only once flushed to disk.
+//! read (one lock per member serialises their updates); every change, with the member's new
+//! totals, is handed to the group flush, which applies what many requests handed over as one
+//! atomic batch and flushes it; a change is acknowledged only once flushed to disk.
 
 mod flush;
 pub mod monthly;
@@ -15,8 +16,10 @@ use crate::domain::watch::{registered, Limits, Registration, Rejection, WatchRep
 use crate::services::Services;
 use crate::store::{EntryKind, IdKind, LedgerEntry, LedgerWrite, MemberYear, SeenId, StoreError};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use flush::Handover;
 pub use flush::{wait as wait_durable, GroupFlush, Ticket};
 
 /// What became of one report.
@@ -33,9 +36,11 @@ pub enum Outcome {
 pub struct MemberState {
     pub ledger: MemberLedger,
     pub registrations: Vec<Registration>,
+    /// The ledger's epoch when this was read; a failed flush starts a new one.
+    epoch: u64,
 }
 
-type Slot = Arc<Mutex<Option<MemberState>>>;
+pub(crate) type Slot = Arc<Mutex<Option<MemberState>>>;
 
 pub struct Ledger {
     members: Mutex<HashMap<String, Slot>>,
@@ -45,8 +50,11 @@ pub struct Ledger {
     sessions: Mutex<()>,
     pub flush: GroupFlush,
     rules: Rules,
-    /// Report ids accepted by requests whose writes are not done yet, with member and digest.
+    /// Report ids accepted by requests whose writes are not in the store yet, with member and
+    /// digest.
     pending: Mutex<HashMap<String, SeenId>>,
+    /// Counts failed flushes: member states read before the last one are read again.
+    epoch: AtomicU64,
 }
 
 /// Members held in memory before idle ones are let go (they are read back when needed).
@@ -61,6 +69,27 @@ impl Ledger {
             flush: GroupFlush::default(),
             rules,
             pending: Mutex::default(),
+            epoch: AtomicU64::new(0),
+        }
+    }
+
+    /// The epoch a write made from these states belongs to: the oldest of theirs.
+    fn epoch_of<'a>(&self, states: impl IntoIterator<Item = &'a MemberState>) -> u64 {
+        let now = self.epoch.load(Ordering::SeqCst);
+        states.into_iter().map(|s| s.epoch).fold(now, u64::min)
+    }
+
+    /// The first body seen under a report id, counting writes not in the store yet.
+    fn seen_report(&self, services: &Services, id: &str) -> Result<Option<SeenId>, StoreError> {
+        let held = self
+            .pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(id)
+            .cloned();
+        match held {
+            Some(seen) => Ok(Some(seen)),
+            None => services.store.seen_id(IdKind::Report, id),
         }
     }
 
@@ -102,7 +131,7 @@ impl Ledger {
         Ok(None)
     }
 
-    /// Lets go of ids once their request's writes are done (or failed).
+    /// Lets go of ids once their request's writes are in the store (or failed).
     fn release(&self, ids: &[String]) {
         let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
         for id in ids {
@@ -130,6 +159,10 @@ pub(crate) fn load<'a>(
     guard: &'a mut Option<MemberState>,
     member: &str,
 ) -> Result<&'a mut MemberState, StoreError> {
+    let epoch = services.ledger.epoch.load(Ordering::SeqCst);
+    if guard.as_ref().is_some_and(|state| state.epoch != epoch) {
+        *guard = None;
+    }
     if guard.is_none() {
         let rules = services.ledger.rules();
         let mut plays = Vec::new();
@@ -143,6 +176,7 @@ pub(crate) fn load<'a>(
         *guard = Some(MemberState {
             ledger: MemberLedger::new(plays, rules),
             registrations,
+            epoch,
         });
     }
     guard.as_mut().ok_or(StoreError::Corrupt {
@@ -246,10 +280,7 @@ pub fn submit(
     reports: Vec<WatchReport>,
 ) -> Result<Vec<Outcome>, StoreError> {
     let (outcomes, ticket) = submit_unflushed(services, caller, actor, reports)?;
-    services
-        .ledger
-        .flush
-        .wait_blocking(ticket, &services.store)?;
+    services.ledger.flush.wait_blocking(ticket, services)?;
     Ok(outcomes)
 }
 
@@ -301,7 +332,7 @@ pub fn submit_unflushed(
             Ok(play) => accepted.push((n, report, play)),
             // A report seen before is a duplicate, even if its member moved since.
             Err(rejection) => {
-                outcomes[n] = Some(match services.store.seen_id(IdKind::Report, &report.id)? {
+                outcomes[n] = Some(match ledger.seen_report(services, &report.id)? {
                     Some(seen) => seen_outcome(&seen, &report),
                     None => Outcome::Rejected(rejection),
                 })
@@ -377,20 +408,31 @@ pub fn submit_unflushed(
         if write.entries.is_empty() {
             return Ok(());
         }
-        services.store.write_ledger(&write)
+        services.store.writable()
     })();
-    ledger.release(&reserved);
     if let Err(e) = written {
+        ledger.release(&reserved);
         // Memory may hold plays the store does not: read those members afresh next time.
         for guard in guards.values_mut() {
             **guard = None;
         }
         return Err(e);
     }
-    drop(guards);
     // Even a request that wrote nothing waits: its duplicates may be another request's writes
     // that are not on disk yet.
-    let ticket = ledger.flush.ticket(write.entries.len());
+    let ticket = if write.entries.is_empty() {
+        ledger.release(&reserved);
+        ledger.flush.ticket()
+    } else {
+        let epoch = ledger.epoch_of(guards.values().filter_map(|g| g.as_ref()));
+        ledger.flush.hand_over(Handover {
+            write,
+            release: reserved,
+            hold: slots.iter().map(|(_, slot)| slot.clone()).collect(),
+            epoch,
+        })
+    };
+    drop(guards);
     let outcomes = outcomes
         .into_iter()
         .map(|o| o.unwrap_or(Outcome::Duplicate))

@@ -265,6 +265,8 @@ pub fn verify(services: &Services) -> Result<Vec<String>, StoreError> {
                 super::MemberState {
                     ledger,
                     registrations,
+                    // Only for this check, never cached.
+                    epoch: 0,
                 },
             )
         })

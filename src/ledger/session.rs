@@ -2,7 +2,7 @@
 //! with the playback; each present member is then credited their overlap, as a centralised
 //! training.
 
-use super::{add_plays, load, Crediting};
+use super::{add_plays, load, Crediting, Handover};
 use crate::domain::group::{Attendance, GroupSession, Playback};
 use crate::domain::lang::Lang;
 use crate::domain::org::Principal;
@@ -113,8 +113,15 @@ fn save(services: &Services, session: GroupSession) -> Result<GroupSession, Sess
         session: Some(session.clone()),
         ..LedgerWrite::default()
     };
-    services.store.write_ledger(&write)?;
-    services.ledger.flush.durable(&services.store)?;
+    services.store.writable()?;
+    let ticket = services.ledger.flush.hand_over(Handover {
+        write,
+        release: vec![],
+        hold: vec![],
+        epoch: services.ledger.epoch_of([]),
+    });
+    // The caller holds the sessions lock until the session is in the store (and on disk).
+    services.ledger.flush.wait_blocking(ticket, services)?;
     Ok(session)
 }
 
@@ -235,14 +242,23 @@ pub fn end(
         });
     }
     write.session = Some(session);
-    if let Err(e) = services.store.write_ledger(&write) {
+    if let Err(e) = services.store.writable() {
         for guard in &mut guards {
             **guard = None;
         }
         return Err(e.into());
     }
+    let epoch = services
+        .ledger
+        .epoch_of(guards.iter().filter_map(|g| g.as_ref()));
+    let ticket = services.ledger.flush.hand_over(Handover {
+        write,
+        release: vec![],
+        hold: slots.clone(),
+        epoch,
+    });
     drop(guards);
-    services.ledger.flush.durable(&services.store)?;
+    services.ledger.flush.wait_blocking(ticket, services)?;
     Ok(credited)
 }
 

@@ -179,25 +179,33 @@ impl Store {
         self.get_json(TREE, &[b"S", id.as_bytes()].concat())
     }
 
-    /// Applies one request's writes atomically. Entries get increasing sequence numbers.
+    /// Applies one request's writes atomically, unless the disk is nearly full.
     pub fn write_ledger(&self, write: &LedgerWrite) -> Result<(), StoreError> {
         self.writable()?;
+        self.apply_ledger_writes(&[write])
+    }
+
+    /// Applies several requests' writes as one atomic batch, in order. Entries get
+    /// increasing sequence numbers.
+    pub fn apply_ledger_writes(&self, writes: &[&LedgerWrite]) -> Result<(), StoreError> {
         let tree = self.tree(TREE)?;
         let mut batch = sled::Batch::default();
-        for entry in &write.entries {
-            let seq = self.db.generate_id()?.to_be_bytes();
-            let key = [member_prefix(&entry.member), seq.to_vec()].concat();
-            batch.insert(key, encode_entry(entry));
-        }
-        for (kind, id, seen) in &write.ids {
-            batch.insert(id_key(*kind, id), encode_compact(seen));
-        }
-        for (year, member, totals) in &write.totals {
-            let key = [b"T", &year_bytes(*year)[..], member.as_bytes()].concat();
-            batch.insert(key, encode_compact(totals));
-        }
-        if let Some(session) = &write.session {
-            batch.insert([b"S", session.id.as_bytes()].concat(), encode(session));
+        for write in writes {
+            for entry in &write.entries {
+                let seq = self.db.generate_id()?.to_be_bytes();
+                let key = [member_prefix(&entry.member), seq.to_vec()].concat();
+                batch.insert(key, encode_entry(entry));
+            }
+            for (kind, id, seen) in &write.ids {
+                batch.insert(id_key(*kind, id), encode_compact(seen));
+            }
+            for (year, member, totals) in &write.totals {
+                let key = [b"T", &year_bytes(*year)[..], member.as_bytes()].concat();
+                batch.insert(key, encode_compact(totals));
+            }
+            if let Some(session) = &write.session {
+                batch.insert([b"S", session.id.as_bytes()].concat(), encode(session));
+            }
         }
         tree.apply_batch(batch)?;
         Ok(())

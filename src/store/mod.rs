@@ -60,7 +60,8 @@ impl Store {
         self.db.get(b"probe").is_ok()
     }
 
-    fn writable(&self) -> Result<(), StoreError> {
+    /// Refuses writes while the disk is nearly full.
+    pub(crate) fn writable(&self) -> Result<(), StoreError> {
         Ok(self.floor.check()?)
     }
 
