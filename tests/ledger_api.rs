@@ -2165,3 +2165,102 @@ async fn a_report_seen_before_is_a_duplicate_even_after_the_member_moved() {
     assert!(again.is("duplicate", 0), "{again:?}");
     assert_eq!(hours(w.admin(), "M-a", 2026).await["credited_ms"], 10 * MIN);
 }
+
+#[tokio::test]
+async fn the_same_report_sent_many_times_at_once_is_credited_once_and_a_changed_body_conflicts() {
+    let w = World::at(MARCH).await;
+    w.course("once", &[("once-1", 10 * MIN)]);
+    w.member("M-o", "v1");
+    let station = w.station("st-o", "v1");
+    let t = w.now - 2 * DAY;
+    let sitting = report(
+        "once-r1",
+        "M-o",
+        "once-1",
+        &[(0, 10 * MIN)],
+        (t, t + 10 * MIN),
+    );
+    // A shorter body under the same id: another play, not a repeat of this one.
+    let changed = report(
+        "once-r1",
+        "M-o",
+        "once-1",
+        &[(0, 5 * MIN)],
+        (t, t + 5 * MIN),
+    );
+    // Sixteen copies race one another; writes wait in the group flush between the id check
+    // and the store, so every copy must see the first one's pending id.
+    let copies = (0..16).map(|n| {
+        let body = if n == 7 {
+            changed.clone()
+        } else {
+            sitting.clone()
+        };
+        watch_one(w.with(&station), body)
+    });
+    let outcomes = futures_util::future::join_all(copies).await;
+    let credited: Vec<&Outcome> = outcomes.iter().filter(|o| o.status == "credited").collect();
+    assert_eq!(credited.len(), 1, "{outcomes:#?}");
+    let first_was_changed = credited[0].credited_ms == 5 * MIN;
+    for (n, o) in outcomes.iter().enumerate() {
+        if o.status == "credited" {
+            continue;
+        }
+        let is_changed = n == 7;
+        if is_changed == first_was_changed {
+            assert!(o.is("duplicate", 0), "copy {n}: {o:?}");
+        } else {
+            assert_eq!(o.status, "rejected", "copy {n}: {o:?}");
+            assert!(o.reason().contains("once-r1"), "copy {n}: {o:?}");
+        }
+    }
+    let expected = if first_was_changed { 5 * MIN } else { 10 * MIN };
+    assert_eq!(hours(w.admin(), "M-o", 2026).await["credited_ms"], expected);
+    assert_ledger_adds_up(&w.app);
+}
+
+#[tokio::test]
+async fn a_repeat_arriving_before_the_first_is_in_the_store_is_still_a_duplicate() {
+    use yuanjiao::domain::org::Principal;
+    use yuanjiao::ledger::{self, Outcome as Credit};
+    let w = World::at(MARCH).await;
+    w.course("queued", &[("queued-1", 10 * MIN)]);
+    w.member("M-q", "v1");
+    let t = w.now - DAY;
+    let body = report(
+        "queued-r1",
+        "M-q",
+        "queued-1",
+        &[(0, 10 * MIN)],
+        (t, t + 10 * MIN),
+    );
+    let sent: yuanjiao::domain::watch::WatchReport = serde_json::from_value(body).unwrap();
+    let services = w.app.services.clone();
+    let outcomes = tokio::task::spawn_blocking(move || {
+        let submit = |r: &yuanjiao::domain::watch::WatchReport| {
+            ledger::submit_unflushed(&services, &Principal::Admin, "test", vec![r.clone()]).unwrap()
+        };
+        // Nobody waits yet, so the first write is handed over but not applied.
+        let (first, _) = submit(&sent);
+        let (second, ticket) = submit(&sent);
+        services
+            .ledger
+            .flush
+            .wait_blocking(ticket, &services)
+            .unwrap();
+        let (third, _) = submit(&sent);
+        [first, second, third].map(|mut o| o.remove(0))
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        outcomes,
+        [
+            Credit::Credited(10 * MIN),
+            Credit::Duplicate,
+            Credit::Duplicate
+        ]
+    );
+    assert_eq!(hours(w.admin(), "M-q", 2026).await["credited_ms"], 10 * MIN);
+    assert_ledger_adds_up(&w.app);
+}
