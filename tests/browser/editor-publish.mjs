@@ -97,19 +97,27 @@ await scenario(async ({ context, page }) => {
     const v = await page.$eval(`${lesson(L1)} .upload progress`, (p) => Number(p.value) / Number(p.max));
     return v >= 0.4 && v < 0.9;
   }, 30000);
-  const reloadedAt = Date.now();
   const offsetsAfterCut = heads.filter((h) => h.at > cutAt).map((h) => h.offset);
   await page.reload();
   await page.waitForSelector('#console:not([hidden])');
   await page.waitForSelector(`${lesson(L1)} .upload[data-state=interrupted]`);
   const pending = await page.textContent('#pending');
   if (!pending.includes('第一课-党章.mp4')) throw new Error(`the aside lists the interrupted upload: ${pending}`);
-  // The same file chosen again resumes where the server is.
+  // The same file chosen again resumes where the server is. Requests are taken in the order
+  // the browser sends them, from the moment the file is chosen: a PATCH of the old page, or
+  // the answer to a HEAD, can reach this script late when the machine is busy.
+  const chosenAt = sent.length;
+  const headsBefore = heads.length;
   await page.setInputFiles(`${lesson(L1)} input[type=file]`, fixture.video);
-  await until('a PATCH after the reload', () => sent.find((s) => s.method === 'PATCH' && s.at > reloadedAt));
-  const firstAfter = sent.find((s) => s.method === 'PATCH' && s.at > reloadedAt);
-  const lastHead = heads.filter((h) => h.at > reloadedAt && h.at <= firstAfter.at).pop();
-  if (!lastHead) throw new Error('the client asked the server its offset (HEAD) before sending again');
+  const resumed = () => sent.slice(chosenAt);
+  await until('a PATCH after the reload', () => resumed().find((s) => s.method === 'PATCH'));
+  const firstIndex = resumed().findIndex((s) => s.method === 'PATCH');
+  const firstAfter = resumed()[firstIndex];
+  if (!resumed().slice(0, firstIndex).some((s) => s.method === 'HEAD')) {
+    throw new Error('the client asked the server its offset (HEAD) before sending again');
+  }
+  await until('the answer to that HEAD', () => heads.length > headsBefore);
+  const lastHead = heads[headsBefore];
 
   // Received, verified, processed, probed, attached by the server to the lesson.
   const row = `${lesson(L1)} .upload`;
