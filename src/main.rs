@@ -14,12 +14,12 @@ use std::sync::Arc;
 use yuanjiao::catalog::Applied;
 use yuanjiao::clock::SystemClock;
 use yuanjiao::config::{LogFormat, Settings};
+use yuanjiao::services::Services;
 
 // The ledger and sled allocate many small, short-lived buffers per request; glibc's allocator
 // spent a quarter of the server's CPU on them under load.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use yuanjiao::services::Services;
 
 #[derive(Parser)]
 #[command(

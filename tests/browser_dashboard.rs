@@ -29,20 +29,6 @@ fn months(values: [i64; 12]) -> Vec<(u64, i64)> {
     (1..=12).zip(values).collect()
 }
 
-fn members(shown: &Value) -> Vec<(String, i64)> {
-    shown
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            (
-                m["member"].as_str().unwrap().to_string(),
-                m["credited_ms"].as_i64().unwrap(),
-            )
-        })
-        .collect()
-}
-
 fn credited(id: &str) -> (String, i64) {
     let (_, ms) = CREDITED.iter().find(|(m, _)| *m == id).unwrap();
     (id.to_string(), *ms)
@@ -118,7 +104,7 @@ async fn a_county_manager_sees_rates_members_behind_months_and_downloads_the_rep
     // Members behind first, the furthest behind at the top: M3 (nothing of 32 h), the
     // secretary S1 (1.44 of 56 h), M1 (1.11 of 32 h); then M2, who met it.
     assert_eq!(
-        members(&r["members"]),
+        world::credited_members(&r["members"]),
         [
             credited("M3"),
             credited("S1"),
@@ -160,14 +146,7 @@ async fn a_county_manager_sees_rates_members_behind_months_and_downloads_the_rep
         people,
         server_csv(&w, "/api/v1/reports/orgs/county/members?year=2026").await
     );
-    let mut reader = ::csv::Reader::from_reader(&people[3..]);
-    let rows: Vec<(String, i64)> = reader
-        .records()
-        .map(|rec| {
-            let rec = rec.unwrap();
-            (rec[0].to_string(), rec[4].parse().unwrap())
-        })
-        .collect();
+    let rows = world::credited_rows(&people);
     // As the list shows them: furthest behind first.
     assert_eq!(
         rows,
@@ -190,7 +169,7 @@ async fn a_county_manager_sees_rates_members_behind_months_and_downloads_the_rep
         .unwrap()
         .contains("阿木柯村党支部"));
     assert_eq!(
-        members(&r["b1"]["members"]),
+        world::credited_members(&r["b1"]["members"]),
         [credited("S1"), credited("M1")]
     );
     assert_eq!(bars(&r["b1"]["bars"]), months(B1_MONTHS));

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use support::{browser, TestApp};
 use yuanjiao::domain::catalog::{Audience, CourseState};
-use yuanjiao::domain::org::{Org, OrgKind, Principal};
+use yuanjiao::domain::org::Principal;
 use yuanjiao::domain::upload::UploadState;
 use yuanjiao::people;
 use yuanjiao::store::Terminal;
@@ -97,19 +97,7 @@ fn make_video(dir: &Path) -> PathBuf {
 /// A county with one branch, and a Chinese-speaking rural station in the branch; returns the
 /// station's token.
 fn station(app: &TestApp) -> String {
-    for (id, kind, parent) in [
-        ("county", OrgKind::Committee, None),
-        ("branch", OrgKind::Branch, Some("county")),
-    ] {
-        let org = Org {
-            id: id.into(),
-            name: format!("{id} 党组织"),
-            kind,
-            region: None,
-            parent: parent.map(str::to_string),
-        };
-        people::create_org(&app.services, &org, "test").unwrap();
-    }
+    support::county_and_branch(&app.services);
     let terminal = Terminal {
         id: "st-01".into(),
         name: "一村站点".into(),

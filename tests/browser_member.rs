@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use std::path::Path;
 use support::{browser, TestApp};
 use yuanjiao::domain::lang::Lang;
-use yuanjiao::domain::org::{Field, Member, Org, OrgKind, Post, Principal};
+use yuanjiao::domain::org::{Field, Member, OrgKind, Post, Principal};
 use yuanjiao::people;
 
 const MEMBER: &str = "M0001";
@@ -134,19 +134,13 @@ async fn county() -> (TestApp, String) {
     let services = app.services.clone();
     let root = app.dir.path().join("courses");
     let token = tokio::task::spawn_blocking(move || {
-        for (id, name, kind, parent) in [
-            ("county", "红原县委", OrgKind::Committee, None),
-            ("v1", "阿木柯村党支部", OrgKind::Branch, Some("county")),
-        ] {
-            let org = Org {
-                id: id.into(),
-                name: name.into(),
-                kind,
-                region: None,
-                parent: parent.map(str::to_string),
-            };
-            people::create_org(&services, &org, "test").unwrap();
-        }
+        support::create_orgs(
+            &services,
+            &[
+                ("county", "红原县委", OrgKind::Committee, None),
+                ("v1", "阿木柯村党支部", OrgKind::Branch, Some("county")),
+            ],
+        );
         let member = Member {
             id: MEMBER.into(),
             name: "卓玛".into(),

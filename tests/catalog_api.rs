@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use support::TestApp;
 use yuanjiao::domain::catalog::Audience;
-use yuanjiao::domain::org::{Field, Member, Org, OrgKind, Post, Principal};
+use yuanjiao::domain::org::{Field, Member, Post, Principal};
 use yuanjiao::people;
 use yuanjiao::store::Terminal;
 
@@ -129,19 +129,7 @@ struct Staff {
 
 fn staff(app: &TestApp) -> Staff {
     let s = &app.services;
-    for (id, kind, parent) in [
-        ("county", OrgKind::Committee, None),
-        ("branch", OrgKind::Branch, Some("county")),
-    ] {
-        let org = Org {
-            id: id.into(),
-            name: format!("{id} 党组织"),
-            kind,
-            region: None,
-            parent: parent.map(str::to_string),
-        };
-        people::create_org(s, &org, "test").unwrap();
-    }
+    support::county_and_branch(&app.services);
     let token = |p: Principal| people::issue_token(s, p, None, "test").unwrap();
     Staff {
         admin: token(Principal::Admin),

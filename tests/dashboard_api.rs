@@ -59,17 +59,7 @@ async fn the_months_of_a_subtree_are_exact_and_add_up_to_the_year_the_report_sho
     let (_, rows) = w
         .get(&w.county, "/api/v1/reports/orgs/county?year=2026&by=member")
         .await;
-    let mut credited: Vec<(String, i64)> = rows["members"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["member"].as_str().unwrap().to_string(),
-                r["credited_ms"].as_i64().unwrap(),
-            )
-        })
-        .collect();
+    let mut credited = world::credited_members(&rows["members"]);
     credited.sort();
     let mut want: Vec<(String, i64)> = CREDITED
         .iter()
@@ -260,15 +250,7 @@ async fn members_come_furthest_behind_first_a_page_at_a_time_as_json_and_csv() {
     assert_eq!(resp.status(), 200);
     assert!(support::header(&resp, "content-disposition").contains("members-county-2026.csv"));
     let bytes = resp.bytes().await.unwrap();
-    assert_eq!(&bytes[..3], b"\xEF\xBB\xBF");
-    let mut reader = ::csv::Reader::from_reader(&bytes[3..]);
-    let rows: Vec<(String, i64)> = reader
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            (r[0].to_string(), r[4].parse().unwrap())
-        })
-        .collect();
+    let rows = world::credited_rows(&bytes);
     assert_eq!(
         rows,
         [

@@ -23,7 +23,7 @@ use yuanjiao::clock::FixedClock;
 use yuanjiao::domain::catalog::{Audience, LessonKind, Theme};
 use yuanjiao::domain::catalog_edit::{Edit, NewCourse, NewLesson};
 use yuanjiao::domain::lang::Lang;
-use yuanjiao::domain::org::{Field, Member, Org, OrgKind, Post, Principal};
+use yuanjiao::domain::org::{Field, Member, OrgKind, Post, Principal};
 use yuanjiao::people;
 use yuanjiao::store::{MemberRecord, Terminal};
 
@@ -184,33 +184,27 @@ impl World {
             UNIX_EPOCH + Duration::from_millis(now as u64),
         ));
         let app = TestApp::spawn_with_clock(clock.clone(), |_| {}).await;
-        for (id, name, kind, parent) in [
-            ("county", "红原县委", OrgKind::Committee, None),
-            (
-                "town",
-                "瓦切镇党总支",
-                OrgKind::GeneralBranch,
-                Some("county"),
-            ),
-            ("v1", "阿木柯村党支部", OrgKind::Branch, Some("town")),
-            ("v2", "查尔玛村党支部", OrgKind::Branch, Some("town")),
-            (
-                "other",
-                "安曲镇党总支",
-                OrgKind::GeneralBranch,
-                Some("county"),
-            ),
-            ("v3", "色地村党支部", OrgKind::Branch, Some("other")),
-        ] {
-            let org = Org {
-                id: id.into(),
-                name: name.into(),
-                kind,
-                region: None,
-                parent: parent.map(str::to_string),
-            };
-            people::create_org(&app.services, &org, "test").unwrap();
-        }
+        support::create_orgs(
+            &app.services,
+            &[
+                ("county", "红原县委", OrgKind::Committee, None),
+                (
+                    "town",
+                    "瓦切镇党总支",
+                    OrgKind::GeneralBranch,
+                    Some("county"),
+                ),
+                ("v1", "阿木柯村党支部", OrgKind::Branch, Some("town")),
+                ("v2", "查尔玛村党支部", OrgKind::Branch, Some("town")),
+                (
+                    "other",
+                    "安曲镇党总支",
+                    OrgKind::GeneralBranch,
+                    Some("county"),
+                ),
+                ("v3", "色地村党支部", OrgKind::Branch, Some("other")),
+            ],
+        );
         let admin = people::issue_token(&app.services, Principal::Admin, None, "test").unwrap();
         World {
             app,

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use support::TestApp;
 use yuanjiao::clock::FixedClock;
-use yuanjiao::domain::org::{Field, Member, Org, OrgKind, Post, Principal};
+use yuanjiao::domain::org::{Field, Member, Post, Principal};
 use yuanjiao::people;
 use yuanjiao::store::Terminal;
 
@@ -1254,19 +1254,7 @@ async fn x_http_method_override_is_honoured() {
 /// A county with one branch; a member, a station and a manager there.
 fn outsiders(app: &TestApp) -> Vec<(&'static str, String)> {
     let s = &app.services;
-    for (id, kind, parent) in [
-        ("county", OrgKind::Committee, None),
-        ("branch", OrgKind::Branch, Some("county")),
-    ] {
-        let org = Org {
-            id: id.into(),
-            name: format!("{id} 党组织"),
-            kind,
-            region: None,
-            parent: parent.map(str::to_string),
-        };
-        people::create_org(s, &org, "test").unwrap();
-    }
+    support::county_and_branch(&app.services);
     let member = Member {
         id: "m-1".into(),
         name: "卓玛".into(),

@@ -85,11 +85,27 @@ impl Play {
 
     /// The played media inside the lesson, in the order played.
     fn media(&self) -> Vec<(i64, i64)> {
+        self.clipped().collect()
+    }
+
+    fn clipped(&self) -> impl Iterator<Item = (i64, i64)> + '_ {
         self.played
             .iter()
             .map(|&(a, b)| (a.max(0), b.min(self.duration_ms)))
             .filter(|(a, b)| a < b)
-            .collect()
+    }
+
+    /// Whether the play has a part in `year`, given the first and last years it touches.
+    fn in_year(&self, (first, last): (i32, i32), year: i32) -> bool {
+        first <= year && year <= last && self.wall.0 < self.wall.1
+    }
+
+    /// The wall time of a play inside one year: with the tolerance, up to the year's end.
+    fn wall_within(&self, year_end: i64, rules: &Rules) -> (i64, i64) {
+        (
+            self.wall.0,
+            (self.wall.1 + rules.tolerance_ms).min(year_end),
+        )
     }
 }
 
@@ -112,11 +128,11 @@ pub struct MemberLedger {
     spans: Vec<(i32, i32)>,
     /// Each play's number in `links`, beside it: numbers are given in arrival order and kept
     /// while later plays are inserted before.
-    numbers: Vec<u32>,
+    numbers: Vec<usize>,
     /// Per year, which plays are linked: a union-find over play numbers. Links only ever join
     /// (plays are never taken away), so a new play's group is found without a pass over the
     /// whole year.
-    links: BTreeMap<i32, Vec<u32>>,
+    links: BTreeMap<i32, Vec<usize>>,
     years: BTreeMap<i32, YearTotal>,
 }
 
@@ -134,7 +150,7 @@ impl MemberLedger {
         plays.retain(|p| seen.insert(p.id.clone()));
         plays.sort_by(|a, b| a.key().cmp(&b.key()));
         let spans = plays.iter().map(|p| span_of(p, rules)).collect();
-        let numbers = (0..plays.len() as u32).collect();
+        let numbers = (0..plays.len()).collect();
         let mut ledger = MemberLedger {
             plays,
             spans,
@@ -162,7 +178,7 @@ impl MemberLedger {
         let years = years_of(&play, rules);
         let at = self.plays.partition_point(|p| p.key() < play.key());
         self.spans.insert(at, span_of(&play, rules));
-        self.numbers.insert(at, self.plays.len() as u32);
+        self.numbers.insert(at, self.plays.len());
         self.plays.insert(at, play);
         for year in years {
             self.recompute_around(year, at, rules);
@@ -184,11 +200,6 @@ impl MemberLedger {
 
     pub fn year(&self, year: i32) -> YearTotal {
         self.years.get(&year).cloned().unwrap_or_default()
-    }
-
-    /// The totals of a year, without copying them.
-    pub fn year_ref(&self, year: i32) -> Option<&YearTotal> {
-        self.years.get(&year)
     }
 
     /// Lesson → (position, wall end) of the play that ended last.
@@ -239,9 +250,9 @@ impl MemberLedger {
         let all: Vec<&Part> = parts.iter().map(|(_, p)| p).collect();
         let group = components(&all);
         let parent = links.entry(year).or_default();
-        *parent = (0..numbers.len() as u32).collect();
+        *parent = (0..numbers.len()).collect();
         for ((i, _), g) in parts.iter().zip(&group) {
-            parent[numbers[*i] as usize] = numbers[parts[*g].0];
+            parent[numbers[*i]] = numbers[parts[*g].0];
         }
         let total = years.entry(year).or_default();
         total.lessons = credit_by_group(&all, &group, rules.rate_milli);
@@ -267,16 +278,16 @@ impl MemberLedger {
             return;
         };
         let parent = links.entry(year).or_default();
-        parent.extend(parent.len() as u32..numbers.len() as u32);
+        parent.extend(parent.len()..numbers.len());
         let new_number = numbers[at];
         for (i, play) in plays.iter().enumerate() {
             if i != at && linked(play, spans[i], &new_part, year, year_end, rules) {
                 union(parent, numbers[i], new_number);
             }
         }
-        let root = find(parent, new_number);
+        let new_root = root(parent, new_number);
         let group = Self::parts_in(plays, spans, year, rules, |i| {
-            find(parent, numbers[i]) == root
+            root(parent, numbers[i]) == new_root
         });
         let linked_parts: Vec<&Part> = group.iter().map(|(_, p)| p).collect();
         let without: Vec<&Part> = group
@@ -315,7 +326,7 @@ fn sessions_in(plays: &[Play], spans: &[(i32, i32)], year: i32) -> BTreeSet<Stri
     plays
         .iter()
         .zip(spans)
-        .filter(|(p, &(first, last))| first <= year && year <= last && p.wall.0 < p.wall.1)
+        .filter(|(p, span)| p.in_year(**span, year))
         .filter_map(|(p, _)| p.session.clone())
         .collect()
 }
@@ -323,23 +334,20 @@ fn sessions_in(plays: &[Play], spans: &[(i32, i32)], year: i32) -> BTreeSet<Stri
 /// A play's part in `year`; a play inside the year is cut as `split_by_year` would cut it.
 fn part_in<'a>(
     play: &'a Play,
-    (first, last): (i32, i32),
+    span: (i32, i32),
     year: i32,
     year_end: i64,
     rules: &Rules,
 ) -> Option<Part<'a>> {
-    if year < first || year > last || play.wall.0 >= play.wall.1 {
+    if !play.in_year(span, year) {
         return None;
     }
-    if first < last {
+    if span.0 < span.1 {
         return year_part(play, year, rules);
     }
     Some(Part {
         lesson: &play.lesson,
-        wall: (
-            play.wall.0,
-            (play.wall.1 + rules.tolerance_ms).min(year_end),
-        ),
+        wall: play.wall_within(year_end, rules),
         media: play.media(),
     })
 }
@@ -354,44 +362,45 @@ fn linked(
     year_end: i64,
     rules: &Rules,
 ) -> bool {
-    let overlap = |(a, b): (i64, i64), (c, d): (i64, i64)| a < d && c < b;
-    let (first, last) = span;
-    if year < first || year > last || play.wall.0 >= play.wall.1 {
+    if !play.in_year(span, year) {
         return false;
     }
-    if first < last {
-        return year_part(play, year, rules).is_some_and(|own| {
-            overlap(own.wall, part.wall)
-                || (own.lesson == part.lesson
-                    && own
-                        .media
-                        .iter()
-                        .any(|m| part.media.iter().any(|n| overlap(*m, *n))))
-        });
+    if span.0 < span.1 {
+        return year_part(play, year, rules)
+            .is_some_and(|own| shares(&play.lesson, own.wall, own.media.into_iter(), part));
     }
-    let wall = (
-        play.wall.0,
-        (play.wall.1 + rules.tolerance_ms).min(year_end),
-    );
-    overlap(wall, part.wall)
-        || (play.lesson == part.lesson
-            && play.played.iter().any(|&(a, b)| {
-                let clipped = (a.max(0), b.min(play.duration_ms));
-                clipped.0 < clipped.1 && part.media.iter().any(|n| overlap(clipped, *n))
-            }))
+    shares(
+        &play.lesson,
+        play.wall_within(year_end, rules),
+        play.clipped(),
+        part,
+    )
 }
 
-fn find(parent: &mut [u32], mut i: u32) -> u32 {
-    while parent[i as usize] != i {
-        parent[i as usize] = parent[parent[i as usize] as usize];
-        i = parent[i as usize];
+/// Whether wall time and media of `lesson` overlap a part's.
+fn shares(
+    lesson: &str,
+    wall: (i64, i64),
+    mut media: impl Iterator<Item = (i64, i64)>,
+    part: &Part,
+) -> bool {
+    let overlap = |(a, b): (i64, i64), (c, d): (i64, i64)| a < d && c < b;
+    overlap(wall, part.wall)
+        || (lesson == part.lesson && media.any(|m| part.media.iter().any(|n| overlap(m, *n))))
+}
+
+/// Finds the root of `i`, halving the path on the way.
+fn root(parent: &mut [usize], mut i: usize) -> usize {
+    while parent[i] != i {
+        parent[i] = parent[parent[i]];
+        i = parent[i];
     }
     i
 }
 
-fn union(parent: &mut [u32], a: u32, b: u32) {
-    let (ra, rb) = (find(parent, a), find(parent, b));
-    parent[ra as usize] = rb;
+fn union(parent: &mut [usize], a: usize, b: usize) {
+    let (ra, rb) = (root(parent, a), root(parent, b));
+    parent[ra] = rb;
 }
 
 /// The part of a play that falls in `year`, if any.
@@ -431,21 +440,12 @@ fn sweep(parent: &mut [usize], mut spans: Vec<(usize, i64, i64, usize)>) {
     for (key, from, to, i) in spans {
         run = match run {
             Some((k, end, head)) if k == key && from < end => {
-                let (ri, rh) = (root(parent, i), root(parent, head));
-                parent[ri] = rh;
+                union(parent, i, head);
                 Some((k, end.max(to), head))
             }
             _ => Some((key, to, i)),
         };
     }
-}
-
-fn root(parent: &mut [usize], mut i: usize) -> usize {
-    while parent[i] != i {
-        parent[i] = parent[parent[i]];
-        i = parent[i];
-    }
-    i
 }
 
 fn span_of(play: &Play, rules: &Rules) -> (i32, i32) {

@@ -12,7 +12,6 @@ use crate::domain::standing::{behind_first, Place};
 use crate::ledger::monthly::{self, MonthsError};
 use crate::ledger::report::{self, MemberRow};
 use crate::services::Services;
-use actix_web::http::StatusCode;
 use actix_web::middleware::Compress;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -38,10 +37,6 @@ pub struct MonthsParams {
     format: Option<String>,
 }
 
-fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
-}
-
 pub async fn get_org_months(
     req: HttpRequest,
     caller: Caller,
@@ -58,14 +53,15 @@ pub async fn get_org_months(
             Ok(Some(months)) => Ok(months),
             Ok(None) => Err(caller.missing(&services, "no such organisation".into())),
             Err(MonthsError::Store(e)) => Err(e.into()),
-            Err(e) => Err(internal(e)),
+            Err(e) => Err(ApiError::internal("placing the months failed", &e)),
         }
     })
     .await??;
     if !csv {
         return Ok(HttpResponse::Ok().json(months));
     }
-    let body = monthly::months_csv(&months).map_err(internal)?;
+    let body = monthly::months_csv(&months)
+        .map_err(|e| ApiError::internal("writing the CSV failed", &e))?;
     Ok(super::hours::csv_file(
         body,
         &format!("months-{}-{year}.csv", months.org),
@@ -139,7 +135,8 @@ pub async fn get_org_members(
         .map_or(matching, |limit| offset.saturating_add(limit).min(matching));
     let page = &rows[offset..end];
     if csv {
-        let body = report::members_csv(page).map_err(internal)?;
+        let body = report::members_csv(page)
+            .map_err(|e| ApiError::internal("writing the CSV failed", &e))?;
         return Ok(super::hours::csv_file(
             body,
             &format!("members-{org}-{year}.csv"),

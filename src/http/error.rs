@@ -48,7 +48,7 @@ impl ApiError {
     }
 
     /// Server-side faults are logged once, here, with their cause; the client gets no internals.
-    fn internal(what: &str, cause: &dyn std::error::Error) -> Self {
+    pub(super) fn internal(what: &str, cause: &dyn std::error::Error) -> Self {
         tracing::error!(error = %cause, "{what}");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -161,7 +161,7 @@ pub async fn get_org_report(
         (true, true) => report::members_csv(&report::member_rows(&services, &found)),
         (false, true) => report::orgs_csv(&found, year),
     }
-    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    .map_err(|e| ApiError::internal("writing the CSV failed", &e))?;
     Ok(csv_file(
         csv,
         &format!("report-{}-{year}.csv", found.summary.org),

@@ -5,9 +5,9 @@
 //! coming. Applying a group at once matters as much as flushing it at once: each sled batch
 //! writes its log twice (before and after), and with a batch per request those writes cost
 //! two thirds of a single report's CPU (measured: 230 us a report, 80 us with one batch per
-//! group). HTTP handlers wait for their ticket without
-//! holding a thread (a thread parked per waiting request cost more CPU in switches than the
-//! ledger's own work); the command line and other blocking callers wait on a condvar.
+//! group). HTTP handlers wait for their ticket without holding a thread (a thread parked per
+//! waiting request cost more CPU in switches than the ledger's own work); the command line and
+//! other blocking callers wait on a condvar.
 //! A flush costs about the same for one report as for fifty, and on a fast disk it ends before
 //! many new writers arrive; so while writers are arriving together, the flusher waits a moment
 //! for more to join (measured: groups of ~3 became ~12, and single reports 4,200–5,500/s

@@ -73,10 +73,30 @@ impl Ledger {
         }
     }
 
-    /// The epoch a write made from these states belongs to: the oldest of theirs.
-    fn epoch_of<'a>(&self, states: impl IntoIterator<Item = &'a MemberState>) -> u64 {
+    /// Hands a write made from these members' states to the group flush, unless the disk is
+    /// nearly full (then the ids are let go). The caller still holds the members' locks, and
+    /// waits on the ticket after letting go of them. The write belongs to the oldest epoch of
+    /// the states it was made from.
+    fn hand_over<'a>(
+        &self,
+        services: &Services,
+        write: LedgerWrite,
+        release: Vec<String>,
+        hold: Vec<Slot>,
+        states: impl IntoIterator<Item = &'a MemberState>,
+    ) -> Result<Ticket, StoreError> {
+        if let Err(e) = services.store.writable() {
+            self.release(&release);
+            return Err(e);
+        }
         let now = self.epoch.load(Ordering::SeqCst);
-        states.into_iter().map(|s| s.epoch).fold(now, u64::min)
+        let epoch = states.into_iter().map(|s| s.epoch).fold(now, u64::min);
+        Ok(self.flush.hand_over(Handover {
+            write,
+            release,
+            hold,
+            epoch,
+        }))
     }
 
     /// The first body seen under a report id, counting writes not in the store yet.
@@ -153,6 +173,30 @@ impl Ledger {
     }
 }
 
+/// Puts what an entry records with the plays or with the registrations.
+pub(crate) fn file_entry(
+    kind: EntryKind,
+    plays: &mut Vec<Play>,
+    registrations: &mut Vec<Registration>,
+) {
+    match kind {
+        EntryKind::Registration(r) => registrations.push(r),
+        kind => plays.extend(kind.play()),
+    }
+}
+
+/// A member's plays and registrations, as stored.
+pub(crate) fn history(
+    services: &Services,
+    member: &str,
+) -> Result<(Vec<Play>, Vec<Registration>), StoreError> {
+    let (mut plays, mut registrations) = (Vec::new(), Vec::new());
+    for entry in services.store.member_entries(member)? {
+        file_entry(entry.kind, &mut plays, &mut registrations);
+    }
+    Ok((plays, registrations))
+}
+
 /// A member's state, read from the store the first time.
 pub(crate) fn load<'a>(
     services: &Services,
@@ -164,17 +208,9 @@ pub(crate) fn load<'a>(
         *guard = None;
     }
     if guard.is_none() {
-        let rules = services.ledger.rules();
-        let mut plays = Vec::new();
-        let mut registrations = Vec::new();
-        for entry in services.store.member_entries(member)? {
-            match entry.kind {
-                EntryKind::Registration(r) => registrations.push(r),
-                kind => plays.extend(kind.play()),
-            }
-        }
+        let (plays, registrations) = history(services, member)?;
         *guard = Some(MemberState {
-            ledger: MemberLedger::new(plays, rules),
+            ledger: MemberLedger::new(plays, services.ledger.rules()),
             registrations,
             epoch,
         });
@@ -405,32 +441,32 @@ pub fn submit_unflushed(
                 }
             }
         }
-        if write.entries.is_empty() {
-            return Ok(());
-        }
-        services.store.writable()
+        Ok(())
     })();
-    if let Err(e) = written {
-        ledger.release(&reserved);
-        // Memory may hold plays the store does not: read those members afresh next time.
-        for guard in guards.values_mut() {
-            **guard = None;
-        }
-        return Err(e);
-    }
     // Even a request that wrote nothing waits: its duplicates may be another request's writes
     // that are not on disk yet.
-    let ticket = if write.entries.is_empty() {
-        ledger.release(&reserved);
-        ledger.flush.ticket()
-    } else {
-        let epoch = ledger.epoch_of(guards.values().filter_map(|g| g.as_ref()));
-        ledger.flush.hand_over(Handover {
+    let handed = match written {
+        Ok(()) if !write.entries.is_empty() => ledger.hand_over(
+            services,
             write,
-            release: reserved,
-            hold: slots.iter().map(|(_, slot)| slot.clone()).collect(),
-            epoch,
-        })
+            reserved,
+            slots.iter().map(|(_, slot)| slot.clone()).collect(),
+            guards.values().filter_map(|g| g.as_ref()),
+        ),
+        written => {
+            ledger.release(&reserved);
+            written.map(|()| ledger.flush.ticket())
+        }
+    };
+    let ticket = match handed {
+        Ok(ticket) => ticket,
+        Err(e) => {
+            // Memory may hold plays the store does not: read those members afresh next time.
+            for guard in guards.values_mut() {
+                **guard = None;
+            }
+            return Err(e);
+        }
     };
     drop(guards);
     let outcomes = outcomes

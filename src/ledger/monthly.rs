@@ -6,7 +6,7 @@
 use super::report::requirement;
 use crate::domain::months::{registered_by_month, watched_by_month, MonthCalendar};
 use crate::services::Services;
-use crate::store::{EntryKind, StoreError};
+use crate::store::StoreError;
 use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
@@ -57,14 +57,7 @@ pub fn org_months(
         if kept.credited_ms() == 0 || !tree.within(&member.org, org) {
             continue;
         }
-        let mut plays = Vec::new();
-        let mut registrations = Vec::new();
-        for entry in services.store.member_entries(&member.id)? {
-            match entry.kind {
-                EntryKind::Registration(r) => registrations.push(r),
-                kind => plays.extend(kind.play()),
-            }
-        }
+        let (plays, registrations) = super::history(services, &member.id)?;
         let watched = watched_by_month(&plays, &kept.lessons, rules, &bounds, year);
         let registered = registered_by_month(&registrations, year);
         for (n, total) in months_ms.iter_mut().enumerate() {

@@ -1,7 +1,7 @@
 //! Hours a manager registers for offline activities (lectures, party days), with a reason.
 //! A correction is a new entry that names the one it corrects; nothing is ever edited.
 
-use super::{load, year_totals, Handover};
+use super::{load, year_totals};
 use crate::domain::org::Principal;
 use crate::domain::org::{permits, Action};
 use crate::domain::watch::{Registration, RegistrationError, Rejection};
@@ -81,17 +81,17 @@ pub fn register(
         }],
         session: None,
     };
-    if let Err(e) = services.store.writable() {
-        *guard = None;
-        return Err(e.into());
-    }
-    let epoch = services.ledger.epoch_of(guard.as_ref());
-    let ticket = services.ledger.flush.hand_over(Handover {
-        write,
-        release: vec![],
-        hold: vec![slot.clone()],
-        epoch,
-    });
+    let handed =
+        services
+            .ledger
+            .hand_over(services, write, vec![], vec![slot.clone()], guard.as_ref());
+    let ticket = match handed {
+        Ok(ticket) => ticket,
+        Err(e) => {
+            *guard = None;
+            return Err(e.into());
+        }
+    };
     drop(guard);
     // The id stays locked until the registration is in the store (and on disk).
     services.ledger.flush.wait_blocking(ticket, services)?;

@@ -244,17 +244,13 @@ pub fn members_csv(rows: &[MemberRow]) -> Result<Vec<u8>, csv::Error> {
 pub fn verify(services: &Services) -> Result<Vec<String>, StoreError> {
     use crate::domain::ledger::{MemberLedger, Play};
     use crate::domain::watch::Registration;
-    use crate::store::EntryKind;
     let rules = services.ledger.rules();
     // Gather each member's plays first and credit them in one pass, as loading does.
     let mut gathered: std::collections::BTreeMap<String, (Vec<Play>, Vec<Registration>)> =
         Default::default();
     for entry in services.store.ledger_entries()? {
         let (plays, registrations) = gathered.entry(entry.member).or_default();
-        match entry.kind {
-            EntryKind::Registration(r) => registrations.push(r),
-            kind => plays.extend(kind.play()),
-        }
+        super::file_entry(entry.kind, plays, registrations);
     }
     let by_member: std::collections::BTreeMap<String, super::MemberState> = gathered
         .into_iter()

@@ -2,7 +2,7 @@
 //! with the playback; each present member is then credited their overlap, as a centralised
 //! training.
 
-use super::{add_plays, load, Crediting, Handover};
+use super::{add_plays, load, Crediting};
 use crate::domain::group::{Attendance, GroupSession, Playback};
 use crate::domain::lang::Lang;
 use crate::domain::org::Principal;
@@ -113,13 +113,9 @@ fn save(services: &Services, session: GroupSession) -> Result<GroupSession, Sess
         session: Some(session.clone()),
         ..LedgerWrite::default()
     };
-    services.store.writable()?;
-    let ticket = services.ledger.flush.hand_over(Handover {
-        write,
-        release: vec![],
-        hold: vec![],
-        epoch: services.ledger.epoch_of([]),
-    });
+    let ticket = services
+        .ledger
+        .hand_over(services, write, vec![], vec![], [])?;
     // The caller holds the sessions lock until the session is in the store (and on disk).
     services.ledger.flush.wait_blocking(ticket, services)?;
     Ok(session)
@@ -242,21 +238,22 @@ pub fn end(
         });
     }
     write.session = Some(session);
-    if let Err(e) = services.store.writable() {
-        for guard in &mut guards {
-            **guard = None;
-        }
-        return Err(e.into());
-    }
-    let epoch = services
-        .ledger
-        .epoch_of(guards.iter().filter_map(|g| g.as_ref()));
-    let ticket = services.ledger.flush.hand_over(Handover {
+    let handed = services.ledger.hand_over(
+        services,
         write,
-        release: vec![],
-        hold: slots.clone(),
-        epoch,
-    });
+        vec![],
+        slots.clone(),
+        guards.iter().filter_map(|g| g.as_ref()),
+    );
+    let ticket = match handed {
+        Ok(ticket) => ticket,
+        Err(e) => {
+            for guard in &mut guards {
+                **guard = None;
+            }
+            return Err(e.into());
+        }
+    };
     drop(guards);
     services.ledger.flush.wait_blocking(ticket, services)?;
     Ok(credited)

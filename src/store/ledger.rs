@@ -179,12 +179,6 @@ impl Store {
         self.get_json(TREE, &[b"S", id.as_bytes()].concat())
     }
 
-    /// Applies one request's writes atomically, unless the disk is nearly full.
-    pub fn write_ledger(&self, write: &LedgerWrite) -> Result<(), StoreError> {
-        self.writable()?;
-        self.apply_ledger_writes(&[write])
-    }
-
     /// Applies several requests' writes as one atomic batch, in order. Entries get
     /// increasing sequence numbers.
     pub fn apply_ledger_writes(&self, writes: &[&LedgerWrite]) -> Result<(), StoreError> {
@@ -249,10 +243,10 @@ mod tests {
                 .unwrap();
         }
         store
-            .write_ledger(&LedgerWrite {
+            .apply_ledger_writes(&[&LedgerWrite {
                 entries: vec![registration("g4", "M1"), registration("g5", "M2")],
                 ..LedgerWrite::default()
-            })
+            }])
             .unwrap();
         let ids = |entries: Vec<LedgerEntry>| -> Vec<String> {
             entries

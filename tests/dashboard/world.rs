@@ -32,7 +32,7 @@ use yuanjiao::clock::FixedClock;
 use yuanjiao::domain::catalog::{Audience, LessonKind, Theme};
 use yuanjiao::domain::catalog_edit::{Edit, NewCourse, NewLesson};
 use yuanjiao::domain::lang::Lang;
-use yuanjiao::domain::org::{Field, Member, Org, OrgKind, Post, Principal};
+use yuanjiao::domain::org::{Field, Member, OrgKind, Post, Principal};
 use yuanjiao::people;
 use yuanjiao::store::{MemberRecord, Terminal};
 
@@ -105,20 +105,14 @@ impl World {
         let clock = Arc::new(FixedClock::new(UNIX_EPOCH));
         let app = TestApp::spawn_with_clock(clock.clone(), |_| {}).await;
         let s = &app.services;
-        for (id, name, kind, parent) in [
-            ("county", "红原县委", OrgKind::Committee, None),
-            ("b1", "阿木柯村党支部", OrgKind::Branch, Some("county")),
-            ("b2", "查尔玛村党支部", OrgKind::Branch, Some("county")),
-        ] {
-            let org = Org {
-                id: id.into(),
-                name: name.into(),
-                kind,
-                region: None,
-                parent: parent.map(str::to_string),
-            };
-            people::create_org(s, &org, "test").unwrap();
-        }
+        crate::support::create_orgs(
+            s,
+            &[
+                ("county", "红原县委", OrgKind::Committee, None),
+                ("b1", "阿木柯村党支部", OrgKind::Branch, Some("county")),
+                ("b2", "查尔玛村党支部", OrgKind::Branch, Some("county")),
+            ],
+        );
         for (id, name, org, post) in [
             ("S1", "卓玛", "b1", Post::Secretary),
             ("M1", "扎西", "b1", Post::Member),
@@ -356,4 +350,30 @@ impl World {
             .sum();
         assert_eq!(credited, 50 * MIN, "{ended}");
     }
+}
+
+/// The members CSV's rows as (member, credited ms), in order, after checking its BOM.
+pub fn credited_rows(csv: &[u8]) -> Vec<(String, i64)> {
+    assert_eq!(&csv[..3], b"\xEF\xBB\xBF", "UTF-8 with a byte-order mark");
+    ::csv::Reader::from_reader(&csv[3..])
+        .records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            (rec[0].to_string(), rec[4].parse().unwrap())
+        })
+        .collect()
+}
+
+/// Member rows of a JSON answer as (member, credited ms), in order.
+pub fn credited_members(rows: &Value) -> Vec<(String, i64)> {
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["member"].as_str().unwrap().to_string(),
+                m["credited_ms"].as_i64().unwrap(),
+            )
+        })
+        .collect()
 }

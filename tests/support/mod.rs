@@ -144,3 +144,32 @@ impl TestApp {
         }
     }
 }
+
+/// Organisations as `(id, name, kind, parent)`, parents first.
+pub fn create_orgs(
+    services: &Services,
+    orgs: &[(&str, &str, yuanjiao::domain::org::OrgKind, Option<&str>)],
+) {
+    for &(id, name, kind, parent) in orgs {
+        let org = yuanjiao::domain::org::Org {
+            id: id.into(),
+            name: name.into(),
+            kind,
+            region: None,
+            parent: parent.map(str::to_string),
+        };
+        yuanjiao::people::create_org(services, &org, "test").unwrap();
+    }
+}
+
+/// Two organisations: `county` (a committee) and its village `branch`.
+pub fn county_and_branch(services: &Services) {
+    use yuanjiao::domain::org::OrgKind;
+    create_orgs(
+        services,
+        &[
+            ("county", "county 党组织", OrgKind::Committee, None),
+            ("branch", "branch 党组织", OrgKind::Branch, Some("county")),
+        ],
+    );
+}
