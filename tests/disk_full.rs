@@ -4,33 +4,12 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::sync::Arc;
-use support::{bytes, header, sha256_hex, TestApp};
+use support::{bytes, header, sha256_hex, TestApp, Tmpfs};
 use yuanjiao::clock::SystemClock;
 use yuanjiao::config::Settings;
 use yuanjiao::services::{AddBlobError, Services};
-
-/// A small tmpfs, unmounted when dropped.
-struct Tmpfs(PathBuf);
-
-impl Tmpfs {
-    fn mount(at: &Path, size: &str) -> Option<Tmpfs> {
-        let ok = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(at)
-            .output()
-            .is_ok_and(|o| o.status.success());
-        ok.then(|| Tmpfs(at.to_path_buf()))
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-    }
-}
 
 fn settings(data_dir: &Path, min_free: u64) -> Settings {
     let mut s = Settings::default();

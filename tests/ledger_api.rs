@@ -179,11 +179,16 @@ struct World {
 
 impl World {
     async fn at(now: &str) -> World {
+        World::at_with(now, |_| {}).await
+    }
+
+    /// As `at`, with the server's settings adjusted.
+    async fn at_with(now: &str, adjust: impl FnOnce(&mut yuanjiao::config::Settings)) -> World {
         let now = at(now);
         let clock = Arc::new(FixedClock::new(
             UNIX_EPOCH + Duration::from_millis(now as u64),
         ));
-        let app = TestApp::spawn_with_clock(clock.clone(), |_| {}).await;
+        let app = TestApp::spawn_with_clock(clock.clone(), adjust).await;
         support::create_orgs(
             &app.services,
             &[
@@ -2256,5 +2261,56 @@ async fn a_repeat_arriving_before_the_first_is_in_the_store_is_still_a_duplicate
         ]
     );
     assert_eq!(hours(w.admin(), "M-q", 2026).await["credited_ms"], 10 * MIN);
+    assert_ledger_adds_up(&w.app);
+}
+
+#[tokio::test]
+async fn a_report_refused_for_a_full_disk_leaves_nothing_behind_and_counts_once_space_returns() {
+    use yuanjiao::domain::org::Principal;
+    use yuanjiao::ledger::{self, Outcome as Credit};
+    use yuanjiao::store::StoreError;
+    let disk = tempfile::tempdir().unwrap();
+    let Some(_tmpfs) = support::Tmpfs::mount(disk.path(), "32m") else {
+        eprintln!("cannot mount a tmpfs here: skipped");
+        return;
+    };
+    let floor = 8 << 20;
+    let w = World::at_with(MARCH, |s| {
+        s.storage.data_dir = disk.path().join("data");
+        s.storage.min_free_bytes = floor;
+    })
+    .await;
+    w.course("full", &[("full-1", 10 * MIN)]);
+    w.member("M-f", "v1");
+    let t = w.now - DAY;
+    let body = report(
+        "full-r1",
+        "M-f",
+        "full-1",
+        &[(0, 10 * MIN)],
+        (t, t + 10 * MIN),
+    );
+    let sent: yuanjiao::domain::watch::WatchReport = serde_json::from_value(body).unwrap();
+    // Fill the disk to half the floor.
+    let services = w.app.services.clone();
+    let free = services.floor.free_bytes().unwrap();
+    let filler = disk.path().join("filler");
+    std::fs::write(&filler, vec![7u8; (free - floor / 2) as usize]).unwrap();
+    let outcomes = tokio::task::spawn_blocking(move || {
+        let submit = || ledger::submit(&services, &Principal::Admin, "test", vec![sent.clone()]);
+        let refused = [submit(), submit()];
+        std::fs::remove_file(&filler).unwrap();
+        (refused, submit().unwrap())
+    })
+    .await
+    .unwrap();
+    // Refused both times: the first refusal let go of the id (else the second would be a
+    // "duplicate" of a report never stored).
+    for refused in &outcomes.0 {
+        assert!(matches!(refused, Err(StoreError::Space(_))), "{refused:?}");
+    }
+    // And the member's state was read again (else the play would be there already, adding 0).
+    assert_eq!(outcomes.1, [Credit::Credited(10 * MIN)]);
+    assert_eq!(hours(w.admin(), "M-f", 2026).await["credited_ms"], 10 * MIN);
     assert_ledger_adds_up(&w.app);
 }
