@@ -1,6 +1,8 @@
 //! Content-addressed files on disk: `<data>/blobs/ab/cd/<sha256>`. Bytes are hashed while they
 //! stream into a temp file, which is fsynced and renamed into place, so a blob path either
-//! holds the complete, verified content or does not exist.
+//! holds the complete, verified content or does not exist. Every folder on the way is made
+//! durably (its parent fsynced, up to the data folder), so a blob is not lost with the entry
+//! of a folder made just for it.
 
 use crate::disk::{FreeSpaceFloor, SpaceError};
 use crate::domain::digest::Sha256;
@@ -8,14 +10,21 @@ use sha2::Digest as _;
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 
 /// How often a long write re-checks the free-space floor.
 const FLOOR_CHECK_EVERY: u64 = 8 << 20;
 
 pub struct BlobStore {
+    data_dir: PathBuf,
     root: PathBuf,
     tmp: PathBuf,
     floor: FreeSpaceFloor,
+    /// fsyncs a folder (`disk::sync_dir`; tests watch it).
+    sync_dir: fn(&Path) -> io::Result<()>,
+    /// Held while a blob's folders are checked and made: a put that finds a folder another
+    /// put has just made must not acknowledge before that folder's entry is synced.
+    making: Mutex<()>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -62,14 +71,37 @@ fn hash_chunks(
 impl BlobStore {
     /// Opens (creating) the blob folders and removes temp files a crash left behind.
     pub fn open(data_dir: &Path, floor: FreeSpaceFloor) -> io::Result<Self> {
+        Self::open_syncing(data_dir, floor, crate::disk::sync_dir)
+    }
+
+    fn open_syncing(
+        data_dir: &Path,
+        floor: FreeSpaceFloor,
+        sync_dir: fn(&Path) -> io::Result<()>,
+    ) -> io::Result<Self> {
         let root = data_dir.join("blobs");
         let tmp = data_dir.join("tmp");
-        fs::create_dir_all(&root)?;
+        crate::disk::create_dirs(data_dir, &root, sync_dir)?;
         if tmp.exists() {
             fs::remove_dir_all(&tmp)?;
         }
         fs::create_dir_all(&tmp)?;
-        Ok(BlobStore { root, tmp, floor })
+        Ok(BlobStore {
+            data_dir: data_dir.to_path_buf(),
+            root,
+            tmp,
+            floor,
+            sync_dir,
+            making: Mutex::new(()),
+        })
+    }
+
+    /// Makes the folders of a blob's path that are missing, each synced into its parent.
+    fn make_parent(&self, path: &Path) -> io::Result<PathBuf> {
+        let parent = path.parent().unwrap_or(&self.root).to_path_buf();
+        let _making = self.making.lock().unwrap_or_else(PoisonError::into_inner);
+        crate::disk::create_dirs(&self.data_dir, &parent, self.sync_dir)?;
+        Ok(parent)
     }
 
     pub fn path(&self, sha256: &Sha256) -> PathBuf {
@@ -104,11 +136,10 @@ impl BlobStore {
             });
         }
         temp.as_file().sync_all()?;
-        let parent = path.parent().unwrap_or(&self.root);
-        fs::create_dir_all(parent)?;
+        let parent = self.make_parent(&path)?;
         temp.persist(&path).map_err(|e| e.error)?;
         // The rename is durable only once the directory entry is.
-        File::open(parent)?.sync_all()?;
+        (self.sync_dir)(&parent)?;
         Ok(Stored {
             sha256,
             size,
@@ -133,10 +164,9 @@ impl BlobStore {
             }
         }
         File::open(file)?.sync_all()?;
-        let parent = path.parent().unwrap_or(&self.root);
-        fs::create_dir_all(parent)?;
+        let parent = self.make_parent(&path)?;
         fs::rename(file, &path)?;
-        File::open(parent)?.sync_all()?;
+        (self.sync_dir)(&parent)?;
         Ok(true)
     }
 
@@ -210,6 +240,57 @@ mod tests {
         fs::write(dir.path().join("tmp/partial"), b"half a file").unwrap();
         drop(store(dir.path()));
         assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+    }
+
+    thread_local! {
+        static SYNCED: std::cell::RefCell<Vec<PathBuf>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+
+    /// Records the folder it is asked to sync (on this test's thread), then syncs it.
+    fn watched_sync(dir: &Path) -> io::Result<()> {
+        SYNCED.with(|s| s.borrow_mut().push(dir.to_path_buf()));
+        crate::disk::sync_dir(dir)
+    }
+
+    fn synced() -> Vec<PathBuf> {
+        SYNCED.with(|s| std::mem::take(&mut *s.borrow_mut()))
+    }
+
+    #[test]
+    fn new_blob_folders_are_synced_into_their_parents_up_to_the_data_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        fs::create_dir(&data).unwrap();
+        let blobs =
+            BlobStore::open_syncing(&data, FreeSpaceFloor::new(&data, 0), watched_sync).unwrap();
+        assert_eq!(
+            synced(),
+            [data.as_path()],
+            "blobs/ is synced into the data folder"
+        );
+        let first = blobs.put(&b"hello"[..]).unwrap();
+        let leaf = blobs.path(&first.sha256).parent().unwrap().to_path_buf();
+        let (ab, root) = (leaf.parent().unwrap(), data.join("blobs"));
+        assert_eq!(synced(), [root.as_path(), ab, leaf.as_path()]);
+        // A file moved in beside it, in the same `ab/` but a new `cd/`: only the new level
+        // and the folder the file went into are synced.
+        let hex = first.sha256.to_hex();
+        let content = (0u32..)
+            .map(|n| n.to_string())
+            .find(|c| {
+                let other = hex::encode(sha2::Sha256::digest(c.as_bytes()));
+                other[..2] == hex[..2] && other[2..4] != hex[2..4]
+            })
+            .unwrap();
+        let source = dir.path().join("moved");
+        fs::write(&source, &content).unwrap();
+        let (hash, _) = blobs.hash_file(&source).unwrap();
+        assert!(blobs.move_in(&source, &hash).unwrap());
+        let leaf = blobs.path(&hash).parent().unwrap().to_path_buf();
+        assert_eq!(synced(), [ab.to_path_buf(), leaf]);
+        // Content already stored makes nothing and syncs nothing.
+        assert!(!blobs.put(&b"hello"[..]).unwrap().new);
+        assert!(synced().is_empty());
     }
 
     #[test]

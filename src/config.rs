@@ -29,7 +29,8 @@ pub struct Settings {
 #[serde(deny_unknown_fields)]
 pub struct UploadSettings {
     pub max_size: u64,
-    /// Media type prefixes an upload may have (from its filetype or file name).
+    /// Kinds of file an upload may be (from its filetype or file name), each one of
+    /// `domain::upload::UPLOAD_KINDS`.
     pub allowed_types: Vec<String>,
     pub max_in_flight_per_editor: usize,
     #[serde(with = "humantime_serde_duration")]
@@ -113,6 +114,8 @@ pub struct TlsSettings {
     pub bind: String,
     pub cert: PathBuf,
     pub key: PathBuf,
+    /// `Strict-Transport-Security: max-age` on HTTPS answers, in seconds; 0 sends none.
+    pub hsts_max_age: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -153,6 +156,7 @@ impl Default for Settings {
                 bind: String::new(),
                 cert: PathBuf::new(),
                 key: PathBuf::new(),
+                hsts_max_age: 31_536_000,
             },
             storage: StorageSettings {
                 data_dir: "data".into(),
@@ -381,6 +385,19 @@ impl Settings {
                     .into(),
             );
         }
+        if let Some(unknown) = u
+            .allowed_types
+            .iter()
+            .find(|t| !crate::domain::upload::UPLOAD_KINDS.contains(&t.as_str()))
+        {
+            return invalid(
+                "uploads.allowed_types",
+                format!(
+                    "{unknown:?} is not one of {:?}",
+                    crate::domain::upload::UPLOAD_KINDS
+                ),
+            );
+        }
         if u.expire_after.is_zero() || u.sweep_every.is_zero() {
             return invalid("uploads.expire_after", "durations must be positive".into());
         }
@@ -465,5 +482,12 @@ mod tests {
         let mut s = Settings::default();
         s.log.filter = "[[[".into();
         assert!(s.validate().unwrap_err().to_string().contains("log.filter"));
+        let mut s = Settings::default();
+        s.uploads.allowed_types.push("text/".into());
+        assert!(s
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("uploads.allowed_types"));
     }
 }

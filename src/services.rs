@@ -4,6 +4,7 @@ use crate::blobs::{BlobError, BlobStore, Stored};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::disk::FreeSpaceFloor;
+use crate::domain::media_type::served;
 use crate::domain::representation::content_type_for;
 use crate::store::{BlobMeta, Store, StoreError};
 use std::io::{self, Read};
@@ -74,7 +75,8 @@ impl Services {
         })
     }
 
-    /// Stores bytes as a blob and records its metadata; the media type comes from `filename`.
+    /// Stores bytes as a blob and records its metadata; the media type comes from `filename`,
+    /// and only as one of the types `/media` serves (else an octet-stream).
     /// Does not flush: callers flush once after a batch.
     pub fn add_blob(
         &self,
@@ -89,7 +91,7 @@ impl Services {
             .map_or(0, |d| d.as_millis() as u64);
         let meta = BlobMeta {
             size: stored.size,
-            mime: content_type_for(filename),
+            mime: served(&content_type_for(filename)).content_type.to_string(),
             filename: filename.to_string(),
             created_ms,
         };

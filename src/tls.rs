@@ -101,25 +101,49 @@ pub fn station_certificates(names: &[String]) -> Result<StationCertificates, Tls
     })
 }
 
-/// Writes `ca.pem`, `cert.pem` and `key.pem` into `dir`.
+/// Writes `ca.pem`, `cert.pem` and `key.pem` into `dir`. The key is readable by its owner
+/// only from the moment it exists (mode 0600 at creation, not changed after writing).
 pub fn write_station_certificates(dir: &Path, names: &[String]) -> Result<(), TlsError> {
     let made = station_certificates(names)?;
     std::fs::create_dir_all(dir).map_err(|source| TlsError::Write {
         path: dir.display().to_string(),
         source,
     })?;
-    for (file, text) in [
-        ("ca.pem", &made.ca_cert),
-        ("cert.pem", &made.server_cert),
-        ("key.pem", &made.server_key),
+    for (file, text, mode) in [
+        ("ca.pem", &made.ca_cert, 0o644),
+        ("cert.pem", &made.server_cert, 0o644),
+        ("key.pem", &made.server_key, 0o600),
     ] {
         let path = dir.join(file);
-        std::fs::write(&path, text).map_err(|source| TlsError::Write {
+        write_new(&path, text.as_bytes(), mode).map_err(|source| TlsError::Write {
             path: path.display().to_string(),
             source,
         })?;
     }
     Ok(())
+}
+
+/// Writes `bytes` to a new file created with `mode` beside `path`, then renames it over
+/// `path`: an existing file (perhaps readable by all) is replaced, never reused with its mode.
+fn write_new(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let temp = path.with_file_name(format!(".{name}.{:016x}", rand::random::<u64>()));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(&temp)
+        .and_then(|mut file| {
+            file.write_all(bytes)?;
+            file.sync_all()
+        })
+        .and_then(|()| std::fs::rename(&temp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    written
 }
 
 #[cfg(test)]
@@ -131,6 +155,39 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         write_station_certificates(dir.path(), &["localhost".into(), "127.0.0.1".into()]).unwrap();
         assert!(server_config(&dir.path().join("cert.pem"), &dir.path().join("key.pem")).is_ok());
+    }
+
+    #[test]
+    fn the_private_key_is_made_readable_by_its_owner_only_even_over_an_old_one() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let mode = |file: &str| {
+            std::fs::metadata(dir.path().join(file))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        // A key left by an older run, readable by everyone.
+        std::fs::write(dir.path().join("key.pem"), "old").unwrap();
+        std::fs::set_permissions(
+            dir.path().join("key.pem"),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+        write_station_certificates(dir.path(), &["localhost".into()]).unwrap();
+        assert_eq!(mode("key.pem"), 0o600);
+        assert_eq!(mode("cert.pem") & 0o600, 0o600);
+        assert!(std::fs::read_to_string(dir.path().join("key.pem"))
+            .unwrap()
+            .contains("PRIVATE KEY"));
+        // Nothing but the three files is left behind.
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["ca.pem", "cert.pem", "key.pem"]);
     }
 
     #[test]

@@ -847,6 +847,163 @@ async fn a_file_type_not_in_allowed_types_is_415_at_creation() {
 }
 
 #[tokio::test]
+async fn a_declared_type_must_be_exactly_one_allowed_type_or_creation_says_why() {
+    let app = TestApp::spawn().await;
+    let tus = Tus::editor(&app);
+    let with_type = |t: &'static str| [("filename", "notes.txt"), ("filetype", t)];
+    for (declared, status, code) in [
+        // Once it was enough to start with an allowed type; this one rendered as a page.
+        ("text/plain,text/html", 400, "bad-type"),
+        ("text/plain text/html", 400, "bad-type"),
+        ("text/plain;", 201, ""),
+        ("text/plain; charset=\"utf-8", 400, "bad-type"),
+        ("text/plainhtml", 415, "type-not-allowed"),
+        ("text/html", 415, "type-not-allowed"),
+        ("image/svg+xml", 415, "type-not-allowed"),
+        ("application/pdf; x=<script>", 400, "bad-type"),
+        ("application/pdf; name=x", 415, "type-not-allowed"),
+        ("text/plain; charset=utf-7", 415, "type-not-allowed"),
+        ("text/markdown; charset=UTF-8", 201, ""),
+        ("video/x-anything", 201, ""),
+    ] {
+        let reply = tus.create(Some(10), &with_type(declared)).await;
+        assert_eq!(reply.status, status, "{declared:?}: {}", reply.describe());
+        if status == 201 {
+            tus.delete(reply.header("location")).await;
+        } else {
+            assert_eq!(reply.code(), code, "{declared:?}");
+        }
+    }
+    assert!(app.services.store.uploads().unwrap().is_empty());
+}
+
+/// An upload and how it is served: (bytes, filename, declared filetype, served type,
+/// sandboxed, disposition).
+type Served<'a> = (&'a [u8], &'a str, &'a str, &'a str, bool, &'a str);
+
+/// `GET /media/{sha256}`, read whole.
+async fn media(app: &TestApp, sha256: &str, headers: &[(&str, &str)]) -> Reply {
+    Reply::read(app.get(&format!("/media/{sha256}"), headers).await).await
+}
+
+#[tokio::test]
+async fn a_blobs_type_comes_from_the_probe_or_the_list_never_from_the_client() {
+    let app = TestApp::spawn().await;
+    let tus = Tus::editor(&app);
+    let page = b"<html><script>alert(localStorage.token)</script></html>";
+    let video =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/av.mp4")).unwrap();
+    let audio =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/audio.m4a"))
+            .unwrap();
+    let cases: [Served; 5] = [
+        (
+            page,
+            "a.txt",
+            "text/plain; charset=utf-8",
+            "text/plain; charset=utf-8",
+            true,
+            "inline",
+        ),
+        (
+            b"# Hi\n",
+            "a.md",
+            "text/markdown",
+            "text/markdown; charset=utf-8",
+            true,
+            "inline",
+        ),
+        (
+            b"%PDF-1.4 <script>",
+            "a.pdf",
+            "application/pdf",
+            "application/pdf",
+            true,
+            "attachment",
+        ),
+        (
+            &video,
+            "a.mp4",
+            "video/x-made-up",
+            "video/mp4",
+            false,
+            "inline",
+        ),
+        (&audio, "a.m4a", "video/mp4", "audio/mp4", false, "inline"),
+    ];
+    for (bytes, filename, declared, served, sandboxed, disposition) in cases {
+        let path = tus
+            .upload(bytes, &[("filename", filename), ("filetype", declared)])
+            .await;
+        let sha = tus.stored(&path).await;
+        for headers in [&[][..], &[("range", "bytes=0-3")][..]] {
+            let reply = media(&app, &sha, headers).await;
+            assert!(
+                matches!(reply.status, 200 | 206),
+                "{filename}: {}",
+                reply.status
+            );
+            assert_eq!(
+                reply.header("content-type"),
+                served,
+                "{filename} {headers:?}"
+            );
+            assert_eq!(
+                reply.header("x-content-type-options"),
+                "nosniff",
+                "{filename}"
+            );
+            let csp = reply.header("content-security-policy");
+            assert_eq!(csp == "sandbox", sandboxed, "{filename}: CSP {csp:?}");
+            let shown = reply.header("content-disposition");
+            assert!(shown.starts_with(disposition), "{filename}: {shown}");
+        }
+        // A 304 says the same about the file as the 200 did.
+        let again = media(&app, &sha, &[("if-none-match", &format!("\"{sha}\""))]).await;
+        assert_eq!(again.status, 304);
+        assert_eq!(again.header("x-content-type-options"), "nosniff");
+        assert_eq!(
+            again.header("content-security-policy") == "sandbox",
+            sandboxed
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_blob_recorded_with_a_clients_type_before_is_served_as_a_sandboxed_download() {
+    let app = TestApp::spawn().await;
+    let page = b"<html><script>alert(1)</script></html>";
+    let hash = app.services.blobs.put(&page[..]).unwrap().sha256;
+    let sha = hash.to_hex();
+    // What an upload under the old rule recorded: the client's string, unchanged.
+    let old = yuanjiao::store::BlobMeta {
+        size: page.len() as u64,
+        mime: "text/plain,text/html".into(),
+        filename: "page.html".into(),
+        created_ms: 0,
+    };
+    assert!(app.services.store.insert_blob_meta(&hash, &old).unwrap());
+    let reply = media(&app, &sha, &[]).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("content-type"), "application/octet-stream");
+    assert_eq!(reply.header("x-content-type-options"), "nosniff");
+    assert_eq!(reply.header("content-security-policy"), "sandbox");
+    assert_eq!(
+        reply.header("content-disposition"),
+        "attachment; filename=\"page.html\""
+    );
+    // The parts of a multipart answer name the same type, not the record's.
+    let parts = media(&app, &sha, &[("range", "bytes=0-1,4-5")]).await;
+    assert_eq!(parts.status, 206);
+    let text = parts.text();
+    assert!(
+        text.contains("Content-Type: application/octet-stream"),
+        "{text}"
+    );
+    assert!(!text.contains("text/html"), "{text}");
+}
+
+#[tokio::test]
 async fn a_patch_at_the_wrong_offset_is_409_and_moves_nothing() {
     let app = TestApp::spawn().await;
     let tus = Tus::editor(&app);
@@ -1334,6 +1491,61 @@ async fn uploads_need_an_editor_token_401_without_one_403_for_others() {
     assert_eq!(app.services.store.uploads().unwrap().len(), 1);
     let admin = Tus::as_principal(&app, Principal::Admin);
     assert_eq!(admin.offset(&path).await, 5, "the admin may");
+}
+
+#[tokio::test]
+async fn an_upload_is_hidden_from_other_editors_and_an_admin_may_see_or_end_it() {
+    let app = TestApp::spawn().await;
+    let owner = Tus::editor(&app);
+    let other = Tus::editor(&app);
+    let path = owner.created(Some(10), TEXT).await;
+    owner.append(&path, 0, b"01234").await;
+
+    // To another editor it is not there: the same 404 as an id that never was.
+    let unknown = "/uploads/00000000000000000000000000000000";
+    for target in [path.as_str(), unknown] {
+        let override_patch = other
+            .request(Method::POST, target)
+            .header("X-HTTP-Method-Override", "PATCH")
+            .header("Upload-Offset", 5)
+            .header("Content-Type", OCTETS)
+            .body("56789");
+        let answers = [
+            ("HEAD", other.head(target).await),
+            ("PATCH", other.patch(target, 5, b"56789").await),
+            (
+                "POST+PATCH",
+                Reply::read(override_patch.send().await.unwrap()).await,
+            ),
+            ("DELETE", other.delete(target).await),
+            ("status", other.status(target).await),
+        ];
+        for (what, reply) in answers {
+            assert_eq!(reply.status, 404, "{what} {target}: {}", reply.describe());
+            assert!(!reply.has("upload-offset"), "{what} {target}");
+        }
+    }
+    assert_eq!(owner.offset(&path).await, 5, "nothing changed");
+
+    // An admin may look and end it, but not write into another's upload.
+    let admin = Tus::as_principal(&app, Principal::Admin);
+    assert_eq!(admin.offset(&path).await, 5);
+    let status = admin.status(&path).await;
+    assert_eq!(status.status, 200, "{}", status.describe());
+    assert_eq!(status.json()["upload"]["offset"], 5);
+    let patch = admin.patch(&path, 5, b"56789").await;
+    assert_eq!(patch.status, 403, "{}", patch.describe());
+    assert_eq!(patch.code(), "forbidden");
+    assert_eq!(owner.offset(&path).await, 5);
+    let ended = admin.delete(&path).await;
+    assert_eq!(ended.status, 204, "{}", ended.describe());
+    assert_eq!(owner.head(&path).await.status, 404);
+    assert!(app.services.store.uploads().unwrap().is_empty());
+
+    // Its own upload an editor finishes as before.
+    let mine = other.created(Some(3), TEXT).await;
+    other.append(&mine, 0, b"abc").await;
+    other.stored(&mine).await;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -155,7 +155,10 @@ fn add_blob(
                 url: format!("/media/{hex}"),
                 sha256: hex,
                 size: meta.size,
-                mime: meta.mime,
+                // What /media serves it as, so a station serving it on does the same.
+                mime: crate::domain::media_type::served(&meta.mime)
+                    .content_type
+                    .to_string(),
             },
         );
     }

@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod catalog_edit;
+pub mod csv_cell;
 pub mod digest;
 pub mod flow;
 pub mod group;
@@ -12,6 +13,7 @@ pub mod lang;
 pub mod ledger;
 pub mod manifest;
 pub mod media;
+pub mod media_type;
 pub mod months;
 pub mod org;
 pub mod range;

@@ -47,6 +47,15 @@ const ATTR_CHAR_ESCAPES: &AsciiSet = &NON_ALPHANUMERIC
 
 /// `inline; filename="<ascii fallback>"; filename*=UTF-8''<percent-encoded>` (RFC 6266, 8187).
 pub fn inline_disposition(filename: &str) -> String {
+    disposition("inline", filename)
+}
+
+/// The same as `inline_disposition`, for a file the browser must save rather than open.
+pub fn attachment_disposition(filename: &str) -> String {
+    disposition("attachment", filename)
+}
+
+fn disposition(kind: &str, filename: &str) -> String {
     let base = filename.rsplit(['/', '\\']).next().unwrap_or_default();
     let fallback: String = base
         .chars()
@@ -56,13 +65,13 @@ pub fn inline_disposition(filename: &str) -> String {
         })
         .collect();
     if base.is_empty() {
-        return "inline".to_string();
+        return kind.to_string();
     }
     if fallback == base {
-        return format!("inline; filename=\"{base}\"");
+        return format!("{kind}; filename=\"{base}\"");
     }
     format!(
-        "inline; filename=\"{fallback}\"; filename*=UTF-8''{}",
+        "{kind}; filename=\"{fallback}\"; filename*=UTF-8''{}",
         utf8_percent_encode(base, ATTR_CHAR_ESCAPES)
     )
 }
@@ -128,5 +137,10 @@ mod tests {
             "inline; filename=\"a_b.txt\"; filename*=UTF-8''a%22b.txt"
         );
         assert_eq!(inline_disposition("../x/y.md"), "inline; filename=\"y.md\"");
+        assert_eq!(
+            attachment_disposition("课.pdf"),
+            "attachment; filename=\"_.pdf\"; filename*=UTF-8''%E8%AF%BE.pdf"
+        );
+        assert_eq!(attachment_disposition(""), "attachment");
     }
 }

@@ -2,6 +2,7 @@
 //! termination, checksum, expiration) as pure decisions over an upload's recorded state:
 //! which header values are valid, whether a PATCH may append, and what an upload becomes.
 
+use super::media_type;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -16,7 +17,9 @@ pub const PATCH_TYPE: &str = "application/offset+octet-stream";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Upload {
     pub id: String,
-    /// Who created it (the audit name of the editor's token).
+    /// Who created it: the identity of the token (`Caller::identity`), which alone may write
+    /// into it. Records from before owners were kept have none: only an admin reaches those.
+    #[serde(default)]
     pub owner: String,
     /// Total size; `None` while deferred.
     pub length: Option<u64>,
@@ -71,6 +74,12 @@ pub enum UploadError {
     BadMetadata(String),
     #[error("files of type {0:?} are not accepted here")]
     TypeNotAllowed(String),
+    #[error("filetype: {0}")]
+    MalformedType(String),
+    #[error("filetype: a {essence} upload takes no parameter {name:?}")]
+    TypeParameter { essence: String, name: String },
+    #[error("filetype: text must be UTF-8, not charset {0:?}")]
+    NotUtf8(String),
     #[error("a PATCH body must be sent as {PATCH_TYPE}")]
     WrongContentType,
     #[error("Upload-Offset is {got}, but the upload is at {expected}")]
@@ -180,16 +189,98 @@ pub fn creation_length(
     }
 }
 
-/// Whether a media type may be uploaded: it must start with one of `allowed`.
-pub fn type_allowed(mime: &str, allowed: &[String]) -> Result<(), UploadError> {
-    if allowed.iter().any(|a| mime.starts_with(a.as_str())) {
-        Ok(())
-    } else {
-        Err(UploadError::TypeNotAllowed(mime.to_string()))
+/// The kinds of file an upload may be, as `uploads.allowed_types` names them.
+pub const UPLOAD_KINDS: [&str; 5] = [
+    "video/",
+    "audio/",
+    "text/plain",
+    "text/markdown",
+    "application/pdf",
+];
+
+/// What a finished upload's blob is served as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlobType {
+    /// Audio or video: the type comes from the probe, never from the declaration.
+    Probed,
+    /// A fixed type from `media_type`'s list.
+    Fixed(&'static str),
+}
+
+/// Checks the type an upload declares (parsed, then matched exactly against the kinds in
+/// `allowed`) and says what its blob will be served as. The declared string itself is never
+/// used again.
+pub fn blob_type(declared: &str, allowed: &[String]) -> Result<BlobType, UploadError> {
+    let parsed =
+        media_type::parse(declared).map_err(|e| UploadError::MalformedType(e.to_string()))?;
+    let not_allowed = || UploadError::TypeNotAllowed(parsed.essence.clone());
+    let kind = match parsed.top() {
+        "video" => "video/",
+        "audio" => "audio/",
+        _ => parsed.essence.as_str(),
+    };
+    if !allowed.iter().any(|a| a == kind) {
+        return Err(not_allowed());
     }
+    let (blob, params): (BlobType, &[&str]) = match kind {
+        "video/" | "audio/" => return Ok(BlobType::Probed),
+        "text/plain" => (BlobType::Fixed(media_type::TEXT_PLAIN), &["charset"]),
+        "text/markdown" => (BlobType::Fixed(media_type::TEXT_MARKDOWN), &["charset"]),
+        "application/pdf" => (BlobType::Fixed(media_type::PDF), &[]),
+        _ => return Err(not_allowed()),
+    };
+    for (name, value) in &parsed.params {
+        if !params.contains(&name.as_str()) {
+            return Err(UploadError::TypeParameter {
+                essence: parsed.essence.clone(),
+                name: name.clone(),
+            });
+        }
+        // Text is stored as sent and served as UTF-8, so only UTF-8 (or its ASCII subset) is.
+        if name == "charset"
+            && !["utf-8", "us-ascii"].contains(&value.to_ascii_lowercase().as_str())
+        {
+            return Err(UploadError::NotUtf8(value.clone()));
+        }
+    }
+    Ok(blob)
+}
+
+/// What a caller wants to do with an upload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadUse {
+    /// HEAD and the status: offset, metadata, outcome.
+    See,
+    Append,
+    /// DELETE.
+    End,
+}
+
+/// Whether a caller may use an upload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadAccess {
+    Granted,
+    /// An admin, who may see and end any upload, asking to write into another's.
+    Forbidden,
+    /// Someone else's upload: to them it does not exist.
+    Hidden,
 }
 
 impl Upload {
+    /// An upload belongs to the token that created it (`identity`); an admin may see and end
+    /// any, but writes only into its own.
+    pub fn access(&self, identity: &str, admin: bool, what: UploadUse) -> UploadAccess {
+        if !self.owner.is_empty() && self.owner == identity {
+            UploadAccess::Granted
+        } else if !admin {
+            UploadAccess::Hidden
+        } else if what == UploadUse::Append {
+            UploadAccess::Forbidden
+        } else {
+            UploadAccess::Granted
+        }
+    }
+
     pub fn is_complete(&self) -> bool {
         self.length == Some(self.offset)
     }

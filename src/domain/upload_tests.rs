@@ -120,3 +120,125 @@ fn a_deferred_length_is_settled_by_a_patch_once() {
     );
     assert_eq!(u.room(1000), 960);
 }
+
+fn kinds() -> Vec<String> {
+    UPLOAD_KINDS.iter().map(|k| k.to_string()).collect()
+}
+
+#[test]
+fn a_declared_type_is_parsed_and_matched_exactly_and_never_kept() {
+    let allowed = kinds();
+    for (declared, want) in [
+        ("video/mp4", BlobType::Probed),
+        ("video/quicktime", BlobType::Probed),
+        ("Audio/MPEG", BlobType::Probed),
+        ("video/mp4; codecs=\"avc1.42E01E\"", BlobType::Probed),
+        ("text/plain", BlobType::Fixed("text/plain; charset=utf-8")),
+        (
+            "text/plain; charset=UTF-8",
+            BlobType::Fixed("text/plain; charset=utf-8"),
+        ),
+        (
+            "text/markdown;charset=us-ascii",
+            BlobType::Fixed("text/markdown; charset=utf-8"),
+        ),
+        ("application/pdf", BlobType::Fixed("application/pdf")),
+    ] {
+        assert_eq!(blob_type(declared, &allowed), Ok(want), "{declared}");
+    }
+    let refused = |declared: &str| blob_type(declared, &allowed).unwrap_err();
+    assert!(matches!(
+        refused("text/plain,text/html"),
+        UploadError::MalformedType(_)
+    ));
+    assert!(matches!(
+        refused("text/plain text/html"),
+        UploadError::MalformedType(_)
+    ));
+    assert!(matches!(
+        refused("text/plain\r\nx: y"),
+        UploadError::MalformedType(_)
+    ));
+    assert!(matches!(
+        refused("text/plainx"),
+        UploadError::TypeNotAllowed(_)
+    ));
+    assert!(matches!(
+        refused("text/html"),
+        UploadError::TypeNotAllowed(_)
+    ));
+    assert!(matches!(
+        refused("image/svg+xml"),
+        UploadError::TypeNotAllowed(_)
+    ));
+    assert!(matches!(
+        refused("application/pdf+html"),
+        UploadError::TypeNotAllowed(_)
+    ));
+    assert!(matches!(
+        refused("text/plain; charset=utf-7"),
+        UploadError::NotUtf8(_)
+    ));
+    assert!(matches!(
+        refused("text/plain; profile=html"),
+        UploadError::TypeParameter { .. }
+    ));
+    assert!(matches!(
+        refused("application/pdf; x=1"),
+        UploadError::TypeParameter { .. }
+    ));
+    // The configuration narrows the kinds further.
+    let video_only = vec!["video/".to_string()];
+    assert_eq!(blob_type("video/webm", &video_only), Ok(BlobType::Probed));
+    assert!(matches!(
+        blob_type("audio/mpeg", &video_only),
+        Err(UploadError::TypeNotAllowed(_))
+    ));
+    assert!(matches!(
+        blob_type("text/plain", &video_only),
+        Err(UploadError::TypeNotAllowed(_))
+    ));
+}
+
+#[test]
+fn an_upload_is_its_creators_and_an_admin_may_see_or_end_it_but_not_write_into_it() {
+    let mut u = upload(Some(10), 0);
+    u.owner = "editor:aaaa".into();
+    for what in [UploadUse::See, UploadUse::Append, UploadUse::End] {
+        assert_eq!(u.access("editor:aaaa", false, what), UploadAccess::Granted);
+        assert_eq!(u.access("editor:bbbb", false, what), UploadAccess::Hidden);
+        assert_eq!(u.access("manager:x", false, what), UploadAccess::Hidden);
+    }
+    assert_eq!(
+        u.access("admin", true, UploadUse::See),
+        UploadAccess::Granted
+    );
+    assert_eq!(
+        u.access("admin", true, UploadUse::End),
+        UploadAccess::Granted
+    );
+    assert_eq!(
+        u.access("admin", true, UploadUse::Append),
+        UploadAccess::Forbidden
+    );
+    u.owner = "admin".into();
+    assert_eq!(
+        u.access("admin", true, UploadUse::Append),
+        UploadAccess::Granted
+    );
+    // A record from before owners were kept belongs to nobody but the admins.
+    u.owner = String::new();
+    assert_eq!(u.access("", false, UploadUse::See), UploadAccess::Hidden);
+    assert_eq!(
+        u.access("admin", true, UploadUse::End),
+        UploadAccess::Granted
+    );
+}
+
+#[test]
+fn an_old_record_without_an_owner_still_reads() {
+    let old = r#"{"id":"u1","length":3,"offset":0,"metadata":{},"created_ms":0,
+        "expires_ms":1,"state":{"state":"receiving"}}"#;
+    let u: Upload = serde_json::from_str(old).unwrap();
+    assert_eq!(u.owner, "");
+}

@@ -1,11 +1,14 @@
 //! `GET|HEAD /media/{sha256}`: a blob by its address, with RFC 9110 range and precondition
-//! semantics decided in `domain::range`. Responses are immutable and never compressed.
+//! semantics decided in `domain::range`. Responses are immutable and never compressed. The
+//! type is one `domain::media_type` lists; all but audio and video are sandboxed, and all but
+//! those and text are downloads.
 
 use super::error::ApiError;
 use super::file_body::{self, Body, Pace, Segment};
 use super::media_cache::{self, LookupError};
 use super::metrics::Metrics;
 use crate::domain::digest::Sha256;
+use crate::domain::media_type::Presentation;
 use crate::domain::range::{decide, Conditions, Decision, Method, MultipartPlan};
 use crate::services::Services;
 use actix_web::body::SizedStream;
@@ -78,7 +81,18 @@ async fn serve_blob(
     let decision = decide(method, &values.conditions(), &rep.validators, size);
 
     let mut response = HttpResponse::Ok();
+    if rep.served.presentation != Presentation::Media {
+        // Should a browser open it as a page anyway, it gets no script and no origin.
+        response.insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("sandbox"),
+        ));
+    }
     response
+        .insert_header((
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .insert_header((header::ETAG, rep.etag.clone()))
         .insert_header((header::LAST_MODIFIED, rep.last_modified.clone()))
         .insert_header((
@@ -124,7 +138,7 @@ async fn serve_blob(
         }
         Decision::Partial(ranges) => {
             let boundary = format!("{:032x}", rand::random::<u128>());
-            let plan = MultipartPlan::new(&boundary, &rep.meta.mime, &ranges, size);
+            let plan = MultipartPlan::new(&boundary, rep.served.content_type, &ranges, size);
             response
                 .status(StatusCode::PARTIAL_CONTENT)
                 .content_type(format!("multipart/byteranges; boundary={boundary}"));
@@ -134,11 +148,7 @@ async fn serve_blob(
     response
         .insert_header((header::ACCEPT_RANGES, HeaderValue::from_static("bytes")))
         .insert_header(("repr-digest", rep.repr_digest.clone()))
-        .insert_header((header::CONTENT_DISPOSITION, rep.disposition.clone()))
-        .insert_header((
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ));
+        .insert_header((header::CONTENT_DISPOSITION, rep.disposition.clone()));
     let len = file_body::total_len(&segments);
     if method == Method::Head {
         // The head of a GET, with its length, and no body.

@@ -4,8 +4,9 @@
 //! file is kept, as nginx's `open_file_cache` does.
 
 use crate::domain::digest::Sha256;
+use crate::domain::media_type::{served, Presentation, Served};
 use crate::domain::range::Validators;
-use crate::domain::representation::inline_disposition;
+use crate::domain::representation::{attachment_disposition, inline_disposition};
 use crate::services::Services;
 use crate::store::{BlobMeta, StoreError};
 use actix_web::http::header::HeaderValue;
@@ -26,6 +27,8 @@ pub struct Representation {
     pub validators: Validators,
     pub etag: HeaderValue,
     pub last_modified: HeaderValue,
+    /// The type it is served as, decided from the list whatever the record holds.
+    pub served: Served,
     pub content_type: HeaderValue,
     pub repr_digest: HeaderValue,
     pub disposition: HeaderValue,
@@ -77,13 +80,19 @@ fn header_value(text: String) -> HeaderValue {
 fn prepare(file: Arc<File>, sha256: &Sha256, meta: BlobMeta) -> Representation {
     let last_modified = UNIX_EPOCH + Duration::from_millis(meta.created_ms);
     let etag = sha256.to_hex();
+    let served = served(&meta.mime);
+    let disposition = match served.presentation {
+        Presentation::Media | Presentation::Text => inline_disposition(&meta.filename),
+        Presentation::Download => attachment_disposition(&meta.filename),
+    };
     Representation {
         file,
         etag: header_value(format!("\"{etag}\"")),
         last_modified: header_value(httpdate::fmt_http_date(last_modified)),
-        content_type: header_value(meta.mime.clone()),
+        served,
+        content_type: HeaderValue::from_static(served.content_type),
         repr_digest: header_value(sha256.repr_digest()),
-        disposition: header_value(inline_disposition(&meta.filename)),
+        disposition: header_value(disposition),
         validators: Validators {
             etag,
             last_modified,

@@ -19,6 +19,7 @@ mod metrics;
 mod pages;
 mod people;
 mod play;
+mod security_headers;
 mod sync;
 mod uploads;
 mod watch;
@@ -56,6 +57,7 @@ pub fn start_with_tls(
     let services = web::Data::from(services);
     let metrics_data = web::Data::new(metrics.clone());
     let send_timeout = Duration::from_secs(settings.send_timeout_secs);
+    let hsts = security_headers::Hsts::new(services.settings.tls.hsts_max_age);
     let max_body = settings.max_body_bytes;
     let mut server = HttpServer::new(move || {
         App::new()
@@ -76,6 +78,7 @@ pub fn start_with_tls(
                 error::framework_error(StatusCode::BAD_REQUEST, "bad-query", e)
             }))
             .wrap(from_fn(guard_and_count))
+            .wrap(from_fn(security_headers::add_security_headers))
             .service(resource("/").route(web::get().to(pages::get_root)))
             .service(
                 resource("/ui/{path:.*}")
@@ -148,12 +151,14 @@ pub fn start_with_tls(
     .h1_write_buffer_size(file_body::CHUNK)
     .shutdown_timeout(5)
     .on_connect(move |conn, ext| {
+        let tls = conn
+            .downcast_ref::<actix_tls::accept::rustls_0_23::TlsStream<actix_web::rt::net::TcpStream>>();
+        if let (Some(_), Some(hsts)) = (tls, &hsts) {
+            ext.insert(hsts.clone());
+        }
         let tcp = conn
             .downcast_ref::<actix_web::rt::net::TcpStream>()
-            .or_else(|| {
-                conn.downcast_ref::<actix_tls::accept::rustls_0_23::TlsStream<actix_web::rt::net::TcpStream>>()
-                    .map(|tls| tls.get_ref().0)
-            });
+            .or_else(|| tls.map(|tls| tls.get_ref().0));
         if let Some(tcp) = tcp {
             let sock = socket2::SockRef::from(tcp);
             // A peer that stops reading leaves data unacknowledged; the kernel then drops it.

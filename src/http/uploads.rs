@@ -4,13 +4,13 @@
 
 use super::auth::Caller;
 use super::error::ApiError;
-use crate::domain::org::Action;
+use crate::domain::org::{Action, Principal};
 use crate::domain::upload::{
-    parse_checksum, parse_metadata, parse_number, Algorithm, Upload, UploadError,
+    parse_checksum, parse_metadata, parse_number, Algorithm, Upload, UploadError, UploadUse,
     CHECKSUM_ALGORITHMS, PATCH_TYPE, TUS_EXTENSIONS, TUS_VERSION,
 };
 use crate::services::Services;
-use crate::uploads::{self, Append, UploadOpError};
+use crate::uploads::{self, Append, UploadOpError, Uploader};
 use actix_web::http::header::{HeaderMap, CACHE_CONTROL, CONTENT_LENGTH, LOCATION};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -38,8 +38,13 @@ fn speaks_tus(req: &HttpRequest) -> Result<(), ApiError> {
     }
 }
 
-fn editor(caller: &Caller, services: &Services) -> Result<(), ApiError> {
-    caller.may(services, &Action::EditCatalogue)
+/// An editor (or admin) token, as the owner of the uploads it creates.
+fn editor(caller: &Caller, services: &Services) -> Result<Uploader, ApiError> {
+    caller.may(services, &Action::EditCatalogue)?;
+    Ok(Uploader {
+        identity: caller.identity(),
+        admin: caller.0 == Principal::Admin,
+    })
 }
 
 /// `POST /uploads/{id}` with `X-HTTP-Method-Override: PATCH|DELETE`, for clients behind
@@ -93,7 +98,7 @@ pub async fn post_upload(
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     speaks_tus(&req)?;
-    editor(&caller, &services)?;
+    let who = editor(&caller, &services)?;
     let length = number(&req, "Upload-Length")?;
     let deferred = match header(req.headers(), "upload-defer-length") {
         None => false,
@@ -101,10 +106,10 @@ pub async fn post_upload(
         Some(_) => return Err(UploadError::BadNumber("Upload-Defer-Length").into()),
     };
     let metadata = parse_metadata(header(req.headers(), "upload-metadata").unwrap_or(""))?;
-    let owner = caller.identity();
     let services = services.into_inner();
     let created = {
         let services = services.clone();
+        let owner = who.identity.clone();
         web::block(move || uploads::create(&services, &owner, length, deferred, metadata)).await??
     };
     let location = format!("/uploads/{}", created.id);
@@ -112,12 +117,12 @@ pub async fn post_upload(
     let with_body = header(req.headers(), "content-type") == Some(PATCH_TYPE)
         && number(&req, "Content-Length")?.unwrap_or(1) > 0;
     let upload = if with_body {
-        match append(&req, services.clone(), created.id.clone(), 0, body).await {
+        match append(&req, services.clone(), created.id.clone(), &who, 0, body).await {
             Ok(upload) => upload,
             Err(error) => {
                 // Refused whole: leave no upload that nobody was told of.
                 let id = created.id;
-                web::block(move || uploads::terminate(&services, &id)).await??;
+                web::block(move || uploads::terminate(&services, &id, &who)).await??;
                 return Err(error);
             }
         }
@@ -141,8 +146,8 @@ pub async fn head_upload(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     speaks_tus(&req)?;
-    editor(&caller, &services)?;
-    let upload = uploads::find(&services, &id)?;
+    let who = editor(&caller, &services)?;
+    let upload = uploads::find_for(&services, &id, &who, UploadUse::See)?;
     let now = crate::people::now_ms(&services) as i64;
     if upload.expires_ms <= now && !upload.is_complete() {
         return Err(UploadError::Expired.into());
@@ -178,9 +183,17 @@ pub async fn patch_upload(
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     speaks_tus(&req)?;
-    editor(&caller, &services)?;
+    let who = editor(&caller, &services)?;
     let offset = number(&req, "Upload-Offset")?.ok_or(UploadError::BadNumber("Upload-Offset"))?;
-    let upload = append(&req, services.into_inner(), id.into_inner(), offset, body).await?;
+    let upload = append(
+        &req,
+        services.into_inner(),
+        id.into_inner(),
+        &who,
+        offset,
+        body,
+    )
+    .await?;
     Ok(HttpResponse::NoContent()
         .insert_header(("Upload-Offset", upload.offset.to_string()))
         .insert_header(("Upload-Expires", expires(&upload)))
@@ -200,6 +213,7 @@ async fn append(
     req: &HttpRequest,
     services: Arc<Services>,
     id: String,
+    who: &Uploader,
     offset: u64,
     mut body: web::Payload,
 ) -> Result<Upload, ApiError> {
@@ -214,8 +228,20 @@ async fn append(
         .transpose()?;
     let begun = {
         let services = services.clone();
+        let who = Uploader {
+            identity: who.identity.clone(),
+            admin: who.admin,
+        };
         web::block(move || {
-            uploads::begin_append(&services, &id, content_type_ok, offset, length, body_len)
+            uploads::begin_append(
+                &services,
+                &id,
+                &who,
+                content_type_ok,
+                offset,
+                length,
+                body_len,
+            )
         })
         .await??
     };
@@ -325,9 +351,9 @@ pub async fn delete_upload(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     speaks_tus(&req)?;
-    editor(&caller, &services)?;
+    let who = editor(&caller, &services)?;
     let services = services.into_inner();
-    web::block(move || uploads::terminate(&services, &id)).await??;
+    web::block(move || uploads::terminate(&services, &id, &who)).await??;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -338,8 +364,8 @@ pub async fn get_upload_status(
     services: ServicesData,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    editor(&caller, &services)?;
-    let upload = uploads::find(&services, &id)?;
+    let who = editor(&caller, &services)?;
+    let upload = uploads::find_for(&services, &id, &who, UploadUse::See)?;
     let processing = match &upload.state {
         crate::domain::upload::UploadState::Stored { sha256 } => {
             let hash = crate::domain::digest::Sha256::parse_hex(sha256)?;
@@ -358,12 +384,17 @@ impl From<UploadError> for ApiError {
         use UploadError as E;
         let status = match e {
             E::UnsupportedVersion => StatusCode::PRECONDITION_FAILED,
-            E::BadNumber(_) | E::LengthMissing | E::BadMetadata(_) | E::BadChecksum(_) => {
-                StatusCode::BAD_REQUEST
-            }
+            E::BadNumber(_)
+            | E::LengthMissing
+            | E::BadMetadata(_)
+            | E::BadChecksum(_)
+            | E::MalformedType(_) => StatusCode::BAD_REQUEST,
             E::LengthFixed(_) => StatusCode::BAD_REQUEST,
             E::TooLarge { .. } | E::PastLength(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            E::TypeNotAllowed(_) | E::WrongContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            E::TypeNotAllowed(_)
+            | E::TypeParameter { .. }
+            | E::NotUtf8(_)
+            | E::WrongContentType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             E::OffsetMismatch { .. } | E::Complete => StatusCode::CONFLICT,
             E::ChecksumMismatch(_) => StatusCode::from_u16(460).unwrap_or(StatusCode::BAD_REQUEST),
             E::Expired => StatusCode::GONE,
@@ -376,7 +407,8 @@ impl From<UploadError> for ApiError {
             E::LengthFixed(_) => "length-fixed",
             E::TooLarge { .. } => "too-large",
             E::PastLength(_) => "past-length",
-            E::TypeNotAllowed(_) => "type-not-allowed",
+            E::TypeNotAllowed(_) | E::TypeParameter { .. } | E::NotUtf8(_) => "type-not-allowed",
+            E::MalformedType(_) => "bad-type",
             E::WrongContentType => "wrong-content-type",
             E::OffsetMismatch { .. } => "offset-mismatch",
             E::Complete => "complete",
@@ -394,6 +426,7 @@ impl From<UploadOpError> for ApiError {
         match e {
             E::Rule(rule) => rule.into(),
             E::NotFound(_) => ApiError::not_found(message),
+            E::NotYours(_) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", message),
             E::Busy(_) => ApiError::new(StatusCode::LOCKED, "busy", message),
             E::TooMany(_) => ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too-many", message),
             E::BadTarget(_) => {

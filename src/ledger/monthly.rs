@@ -82,7 +82,7 @@ pub fn months_csv(months: &OrgMonths) -> Result<Vec<u8>, csv::Error> {
     out.write_record(["org", "year", "month", "credited_ms", "hours"])?;
     for (n, ms) in months.months_ms.iter().enumerate() {
         out.write_record([
-            months.org.clone(),
+            crate::domain::csv_cell::cell(&months.org).into_owned(),
             months.year.to_string(),
             (n + 1).to_string(),
             ms.to_string(),

@@ -2,11 +2,13 @@
 //! rolled up its subtree — as one set of rows that becomes JSON or CSV.
 
 use super::{load, year_totals};
+use crate::domain::csv_cell::cell;
 use crate::domain::hours::{roll_up, MemberYearLine, OrgSummary, Requirement};
 use crate::domain::org::Member;
 use crate::services::Services;
 use crate::store::StoreError;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::sync::PoisonError;
 
 pub fn requirement(services: &Services) -> Requirement {
@@ -155,15 +157,16 @@ pub fn orgs_csv(report: &OrgReport, year: i32) -> Result<Vec<u8>, csv::Error> {
         "total_hours",
     ])?;
     for (depth, row) in report.summary.flatten() {
+        let kind = serde_json::to_value(row.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default();
         out.write_record([
             year.to_string(),
-            row.org.clone(),
-            row.name.clone(),
-            serde_json::to_value(row.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(String::from))
-                .unwrap_or_default(),
-            row.parent.clone().unwrap_or_default(),
+            cell(&row.org).into_owned(),
+            cell(&row.name).into_owned(),
+            cell(&kind).into_owned(),
+            cell(row.parent.as_deref().unwrap_or_default()).into_owned(),
             depth.to_string(),
             row.members.to_string(),
             row.met.to_string(),
@@ -217,11 +220,41 @@ pub fn member_rows(services: &Services, report: &OrgReport) -> Vec<MemberRow> {
         .collect()
 }
 
+/// A member row as written to a file: the same columns, text made spreadsheet-safe.
+#[derive(Serialize)]
+struct MemberCells<'a> {
+    member: Cow<'a, str>,
+    name: Cow<'a, str>,
+    org: Cow<'a, str>,
+    posts: Cow<'a, str>,
+    credited_ms: i64,
+    hours: f64,
+    required_hours: u32,
+    met: bool,
+    centralised_trainings: u32,
+}
+
+impl<'a> From<&'a MemberRow> for MemberCells<'a> {
+    fn from(row: &'a MemberRow) -> Self {
+        MemberCells {
+            member: cell(&row.member),
+            name: cell(&row.name),
+            org: cell(&row.org),
+            posts: cell(&row.posts),
+            credited_ms: row.credited_ms,
+            hours: row.hours,
+            required_hours: row.required_hours,
+            met: row.met,
+            centralised_trainings: row.centralised_trainings,
+        }
+    }
+}
+
 /// Member rows as CSV, with the byte-order mark.
 pub fn members_csv(rows: &[MemberRow]) -> Result<Vec<u8>, csv::Error> {
     let mut out = csv::Writer::from_writer(BOM.to_vec());
     for row in rows {
-        out.serialize(row)?;
+        out.serialize(MemberCells::from(row))?;
     }
     if rows.is_empty() {
         out.write_record([

@@ -5,7 +5,8 @@ use super::{claim, declared_type, find, now_ms, part_path, remove, UploadOpError
 use crate::catalog;
 use crate::domain::catalog_edit::Edit;
 use crate::domain::digest::Sha256;
-use crate::domain::upload::{Attach, UploadState};
+use crate::domain::media_type;
+use crate::domain::upload::{blob_type, Attach, BlobType, UploadState};
 use crate::media::jobs;
 use crate::services::Services;
 use crate::store::{BlobMeta, StoreError};
@@ -86,9 +87,22 @@ pub(super) fn spawn_finish(services: Arc<Services>, id: String) {
 fn finish(services: &Services, id: &str) -> Result<(), UploadOpError> {
     let mut upload = find(services, id)?;
     let path = part_path(services, id);
-    let mime = declared_type(&upload.metadata);
-    let media = mime.starts_with("video/") || mime.starts_with("audio/");
+    // Checked again here: a record created under older rules may declare anything.
+    let blob_type = blob_type(
+        &declared_type(&upload.metadata),
+        &services.settings.uploads.allowed_types,
+    );
+    let media = blob_type == Ok(BlobType::Probed);
     if upload.state == UploadState::Verifying {
+        if let Err(refused) = &blob_type {
+            upload.state = UploadState::Rejected {
+                reason: refused.to_string(),
+            };
+            services.store.put_upload(&upload)?;
+            services.store.flush()?;
+            let _ = std::fs::remove_file(&path);
+            return Ok(());
+        }
         if media {
             if let Err(reason) = jobs::admit(&path, &services.settings.media_limits()) {
                 upload.state = UploadState::Rejected {
@@ -119,24 +133,31 @@ fn finish(services: &Services, id: &str) -> Result<(), UploadOpError> {
         .get("filename")
         .cloned()
         .unwrap_or_else(|| format!("{id}.bin"));
+    let probe = if media {
+        jobs::admit(
+            &services.blobs.path(&hash),
+            &services.settings.media_limits(),
+        )
+        .ok()
+    } else {
+        None
+    };
+    // Never the declared string: the probe's type, or a fixed one from the list.
+    let mime = match (&blob_type, &probe) {
+        (Ok(BlobType::Fixed(fixed)), _) => fixed,
+        (_, Some(probe)) => media_type::of_probe(probe),
+        _ => media_type::OCTET_STREAM,
+    };
     let meta = BlobMeta {
         size,
-        mime,
+        mime: mime.to_string(),
         filename,
         created_ms: crate::people::now_ms(services),
     };
     services.store.insert_blob_meta(&hash, &meta)?;
-    let queued = if media {
-        let probe = jobs::admit(
-            &services.blobs.path(&hash),
-            &services.settings.media_limits(),
-        );
-        match probe {
-            Ok(probe) => jobs::register(services, &hash, &probe)?,
-            Err(_) => false,
-        }
-    } else {
-        false
+    let queued = match &probe {
+        Some(probe) => jobs::register(services, &hash, probe)?,
+        None => false,
     };
     upload.state = UploadState::Stored { sha256 };
     services.store.put_upload(&upload)?;

@@ -7,7 +7,7 @@ use crate::catalog;
 use crate::domain::lang::Lang;
 use crate::domain::representation::content_type_for;
 use crate::domain::upload::{
-    creation_length, type_allowed, Attach, Upload, UploadError, UploadState,
+    blob_type, creation_length, Attach, Upload, UploadAccess, UploadError, UploadState, UploadUse,
 };
 use crate::services::Services;
 use crate::store::StoreError;
@@ -27,6 +27,8 @@ pub enum UploadOpError {
     Rule(#[from] UploadError),
     #[error("no upload {0:?}")]
     NotFound(String),
+    #[error("only the token that created upload {0:?} may write into it")]
+    NotYours(String),
     #[error("another request is writing upload {0:?}; try again when it ends")]
     Busy(String),
     #[error("{0} unfinished uploads are the most one editor may have")]
@@ -39,6 +41,12 @@ pub enum UploadOpError {
     Blob(#[from] BlobError),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Who asks for an upload: the identity of their token, and whether they are an admin.
+pub struct Uploader {
+    pub identity: String,
+    pub admin: bool,
 }
 
 /// Uploads being written right now: one request at a time per upload.
@@ -74,6 +82,18 @@ pub(crate) fn claim(services: &Arc<Services>, id: &str) -> Result<Claim, UploadO
     })
 }
 
+/// The folder under the data folder where uploads' bytes wait.
+const UPLOADS: &str = "uploads";
+
+/// Makes the uploads folder if it is missing, durably (see `disk::create_dirs`); returns the
+/// folders made. `sync` fsyncs a folder.
+pub fn make_dir(
+    data_dir: &std::path::Path,
+    sync: impl FnMut(&std::path::Path) -> io::Result<()>,
+) -> io::Result<Vec<PathBuf>> {
+    crate::disk::create_dirs(data_dir, &data_dir.join(UPLOADS), sync)
+}
+
 /// Where an upload's bytes wait: under the data folder, beside the blobs, so finishing is a
 /// rename, and outside the temp area that start-up sweeps.
 pub fn part_path(services: &Services, id: &str) -> PathBuf {
@@ -81,7 +101,7 @@ pub fn part_path(services: &Services, id: &str) -> PathBuf {
         .settings
         .storage
         .data_dir
-        .join("uploads")
+        .join(UPLOADS)
         .join(format!("{id}.part"))
 }
 
@@ -127,7 +147,7 @@ pub fn create(
 ) -> Result<Upload, UploadOpError> {
     let settings = &services.settings.uploads;
     let length = creation_length(length, deferred, settings.max_size)?;
-    type_allowed(&declared_type(&metadata), &settings.allowed_types)?;
+    blob_type(&declared_type(&metadata), &settings.allowed_types)?;
     let attach = attach_of(&metadata)?;
     if let Some(target) = &attach {
         catalog::course_of_lesson(services, &target.lesson)
@@ -145,10 +165,10 @@ pub fn create(
     }
     let id = hex::encode(rand::random::<[u8; 16]>());
     let path = part_path(services, &id);
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
+    make_dir(&services.settings.storage.data_dir, crate::disk::sync_dir)?;
     File::create(&path)?.sync_all()?;
+    // The new file's name is durable only once its folder's entry is.
+    crate::disk::sync_dir(&services.settings.storage.data_dir.join(UPLOADS))?;
     let upload = Upload {
         id,
         owner: owner.to_string(),
@@ -173,6 +193,21 @@ pub fn find(services: &Services, id: &str) -> Result<Upload, UploadOpError> {
         .ok_or_else(|| UploadOpError::NotFound(id.to_string()))
 }
 
+/// An upload `who` may use for `what`; someone else's is not found, as an unknown one is.
+pub fn find_for(
+    services: &Services,
+    id: &str,
+    who: &Uploader,
+    what: UploadUse,
+) -> Result<Upload, UploadOpError> {
+    let upload = find(services, id)?;
+    match upload.access(&who.identity, who.admin, what) {
+        UploadAccess::Granted => Ok(upload),
+        UploadAccess::Forbidden => Err(UploadOpError::NotYours(id.to_string())),
+        UploadAccess::Hidden => Err(UploadOpError::NotFound(id.to_string())),
+    }
+}
+
 /// A PATCH in progress: the upload as it was, the file opened at its offset, and the claim.
 pub struct Append {
     pub upload: Upload,
@@ -186,11 +221,14 @@ pub struct Append {
 pub fn begin_append(
     services: &Arc<Services>,
     id: &str,
+    who: &Uploader,
     content_type_ok: bool,
     offset: u64,
     length: Option<u64>,
     body_len: Option<u64>,
 ) -> Result<Append, UploadOpError> {
+    // Checked before the claim, so another's upload is not found rather than busy.
+    find_for(services, id, who, UploadUse::Append)?;
     let claim = claim(services, id)?;
     let upload = find(services, id)?;
     let settled = upload.check_patch(
@@ -246,7 +284,8 @@ pub fn abandon_append(append: Append) -> Result<(), UploadOpError> {
 }
 
 /// Removes an upload and its bytes.
-pub fn terminate(services: &Arc<Services>, id: &str) -> Result<(), UploadOpError> {
+pub fn terminate(services: &Arc<Services>, id: &str, who: &Uploader) -> Result<(), UploadOpError> {
+    find_for(services, id, who, UploadUse::End)?;
     let _claim = claim(services, id)?;
     find(services, id)?;
     remove(services, id)
@@ -260,4 +299,29 @@ pub(crate) fn remove(services: &Services, id: &str) -> Result<(), UploadOpError>
     services.store.remove_upload(id)?;
     services.store.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_uploads_folder_is_synced_into_the_data_folder_when_made() {
+        let data = tempfile::tempdir().unwrap();
+        let mut synced = Vec::new();
+        let made = make_dir(data.path(), |dir: &std::path::Path| {
+            assert!(
+                dir.join(UPLOADS).is_dir(),
+                "synced once the folder is in it"
+            );
+            synced.push(dir.to_path_buf());
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(made, [data.path().join(UPLOADS)]);
+        assert_eq!(synced, [data.path().to_path_buf()]);
+        assert!(make_dir(data.path(), |_| panic!("nothing new to sync"))
+            .unwrap()
+            .is_empty());
+    }
 }
