@@ -228,10 +228,7 @@ async fn append(
         .transpose()?;
     let begun = {
         let services = services.clone();
-        let who = Uploader {
-            identity: who.identity.clone(),
-            admin: who.admin,
-        };
+        let who = who.clone();
         web::block(move || {
             uploads::begin_append(
                 &services,

@@ -44,6 +44,7 @@ pub enum UploadOpError {
 }
 
 /// Who asks for an upload: the identity of their token, and whether they are an admin.
+#[derive(Debug, Clone)]
 pub struct Uploader {
     pub identity: String,
     pub admin: bool,
