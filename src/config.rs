@@ -52,6 +52,12 @@ pub struct LedgerSettings {
     pub tolerance_ms: u64,
     #[serde(with = "humantime_serde_duration")]
     pub max_clock_skew: std::time::Duration,
+    /// Largest `POST /api/v1/watch` body from anyone but a station, in bytes.
+    pub max_member_body: usize,
+    /// Largest `POST /api/v1/watch` body from a station (a week of offline viewing), in bytes.
+    pub max_station_body: usize,
+    /// Watch reports a member may have stored per local day of wall time.
+    pub max_reports_per_member_day: u32,
 }
 
 /// Durations written as "90d" or "5m".
@@ -202,6 +208,9 @@ impl Default for Settings {
                 offline_max_age: std::time::Duration::from_secs(90 * 86_400),
                 tolerance_ms: 2000,
                 max_clock_skew: std::time::Duration::from_secs(300),
+                max_member_body: 256 << 10,
+                max_station_body: 16 << 20,
+                max_reports_per_member_day: 17_280,
             },
             uploads: UploadSettings {
                 max_size: 8 << 30,
@@ -376,6 +385,20 @@ impl Settings {
         }
         if l.tolerance_ms > 60_000 {
             return invalid("ledger.tolerance_ms", "must be at most 60000".into());
+        }
+        for (key, bytes) in [
+            ("ledger.max_member_body", l.max_member_body),
+            ("ledger.max_station_body", l.max_station_body),
+        ] {
+            if !(1024..=1 << 30).contains(&bytes) {
+                return invalid(key, "must be between 1024 and 1073741824 bytes".into());
+            }
+        }
+        if l.max_reports_per_member_day == 0 {
+            return invalid(
+                "ledger.max_reports_per_member_day",
+                "must be at least 1".into(),
+            );
         }
         let u = &self.uploads;
         if u.max_size == 0 || u.max_in_flight_per_editor == 0 || u.allowed_types.is_empty() {

@@ -59,6 +59,8 @@ impl Services {
                 "media jobs interrupted by a stop are queued again"
             );
         }
+        // Read once now, so a damaged organisation record is logged at start.
+        store.org_directory()?;
         let ledger = crate::ledger::Ledger::new(settings.ledger_rules());
         let fallbacks = settings.fallbacks();
         Ok(Services {

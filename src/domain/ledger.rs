@@ -13,6 +13,7 @@
 //! It depends only on the set of plays — not the order they arrived in, nor repeats — and
 //! adding a play can never lower it.
 
+pub use super::calendar::Calendar;
 use super::flow::FlowGraph;
 use super::interval::split_at_length;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -24,43 +25,6 @@ pub struct Rules {
     pub rate_milli: i64,
     pub tolerance_ms: i64,
     pub calendar: Calendar,
-}
-
-/// Where years begin, in one time zone.
-#[derive(Debug, Clone)]
-pub struct Calendar(jiff::tz::TimeZone);
-
-impl Calendar {
-    pub fn new(zone: &str) -> Result<Calendar, String> {
-        jiff::tz::TimeZone::get(zone)
-            .map(Calendar)
-            .map_err(|e| format!("unknown time zone {zone:?}: {e}"))
-    }
-
-    pub fn utc() -> Calendar {
-        Calendar(jiff::tz::TimeZone::UTC)
-    }
-
-    pub fn year_of(&self, ms: i64) -> i32 {
-        jiff::Timestamp::from_millisecond(ms)
-            .map(|t| i32::from(t.to_zoned(self.0.clone()).year()))
-            .unwrap_or(0)
-    }
-
-    /// The first millisecond of `year`.
-    pub fn year_start(&self, year: i32) -> i64 {
-        i16::try_from(year)
-            .ok()
-            .and_then(|y| jiff::civil::date(y, 1, 1).to_zoned(self.0.clone()).ok())
-            .map_or(i64::MAX, |z| z.timestamp().as_millisecond())
-    }
-
-    /// The year of a calendar date `YYYY-MM-DD`.
-    pub fn year_of_date(date: &str) -> Option<i32> {
-        date.parse::<jiff::civil::Date>()
-            .ok()
-            .map(|d| i32::from(d.year()))
-    }
 }
 
 /// A report ready to credit: wall times corrected, media clipped to the lesson.

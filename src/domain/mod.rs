@@ -1,6 +1,7 @@
 //! Pure rules: no actix, sled, ffmpeg or tokio here, so every rule can be tested without a
 //! runtime (a test in `tests/` enforces it).
 
+pub mod calendar;
 pub mod catalog;
 pub mod catalog_edit;
 pub mod csv_cell;
@@ -22,3 +23,4 @@ pub mod search;
 pub mod standing;
 pub mod upload;
 pub mod watch;
+pub mod watch_body;

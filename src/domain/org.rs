@@ -4,7 +4,7 @@
 use super::catalog::Audience;
 use super::lang::Lang;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -260,35 +260,74 @@ pub enum Action<'a> {
     Sync,
 }
 
-/// Parent links of the organisation tree, for subtree questions.
+/// Parent links of the organisation tree, for subtree questions, and the organisations whose
+/// records could not be read: nothing is known of where they sit, so no answer may pass
+/// through them.
 #[derive(Debug, Clone, Default)]
 pub struct OrgTree {
     parents: HashMap<String, Option<String>>,
+    damaged: BTreeSet<String>,
 }
 
 impl OrgTree {
     pub fn new(links: impl IntoIterator<Item = (String, Option<String>)>) -> Self {
         OrgTree {
             parents: links.into_iter().collect(),
+            damaged: BTreeSet::new(),
         }
+    }
+
+    /// The tree with these organisations' records unreadable.
+    pub fn with_damaged(mut self, damaged: impl IntoIterator<Item = String>) -> Self {
+        self.damaged.extend(damaged);
+        self
     }
 
     pub fn contains(&self, org: &str) -> bool {
         self.parents.contains_key(org)
     }
 
-    /// True when `org` is `top` or lies beneath it. Bounded by the tree's size, so a cycle in
-    /// damaged data cannot loop forever.
+    /// True when `org` is `top` or lies beneath it, on a path of readable records (a damaged
+    /// organisation, and whatever is asked through it, is never within anything). Bounded by
+    /// the tree's size, so a cycle in damaged data cannot loop forever.
     pub fn within(&self, org: &str, top: &str) -> bool {
         let mut current = Some(org);
         for _ in 0..=self.parents.len() {
             match current {
+                Some(c) if self.damaged.contains(c) => return false,
                 Some(c) if c == top => return true,
                 Some(c) => current = self.parents.get(c).and_then(|p| p.as_deref()),
                 None => return false,
             }
         }
         false
+    }
+
+    /// The first damaged organisation on the way up from `org` (itself included), if any.
+    pub fn damaged_above(&self, org: &str) -> Option<&str> {
+        let mut current = Some(org);
+        for _ in 0..=self.parents.len() {
+            let c = current?;
+            if let Some(damaged) = self.damaged.get(c) {
+                return Some(damaged);
+            }
+            current = self.parents.get(c).and_then(|p| p.as_deref());
+        }
+        None
+    }
+}
+
+impl Action<'_> {
+    /// The organisations the action is about.
+    pub fn orgs(&self) -> Vec<&str> {
+        use Action::*;
+        match self {
+            ReadOrg(org) | WriteMember { org } | WriteTerminal { org } => vec![org],
+            WriteOrg { parent } => parent.iter().copied().collect(),
+            IssueToken { manager_of } => manager_of.iter().copied().collect(),
+            ReadMember(m) | CreditMember(m) | RegisterHours(m) => m.orgs().collect(),
+            ReadAudit | RevokeToken | SeeMissing | EditCatalogue | Play | Sync => vec![],
+        }
     }
 }
 

@@ -42,6 +42,33 @@ fn subtrees_are_read_from_parent_links() {
 }
 
 #[test]
+fn nothing_is_within_anything_through_a_damaged_record() {
+    // "general" could not be read: branch-a still names it as parent, nothing more is known.
+    let t = OrgTree::new(tree().parents.into_iter().filter(|(id, _)| id != "general"))
+        .with_damaged(["general".to_string()]);
+    assert!(!t.within("branch-a", "county"), "not through the damage");
+    assert!(!t.within("branch-a", "general"));
+    assert!(!t.within("general", "general"));
+    assert!(
+        t.within("branch-a", "branch-a"),
+        "below it, nothing depends on it"
+    );
+    assert!(t.within("branch-b", "county"), "the rest of the tree works");
+    assert_eq!(t.damaged_above("branch-a"), Some("general"));
+    assert_eq!(t.damaged_above("general"), Some("general"));
+    assert_eq!(t.damaged_above("branch-b"), None);
+    let manager = Principal::Manager {
+        org: "county".into(),
+    };
+    let in_a = member("M1", "branch-a", None, vec![Post::Member]);
+    let in_b = member("M2", "branch-b", None, vec![Post::Member]);
+    assert!(!permits(&manager, &Action::ReadMember(&in_a), &t));
+    assert!(permits(&manager, &Action::ReadMember(&in_b), &t));
+    assert!(permits(&Principal::Admin, &Action::ReadMember(&in_a), &t));
+    assert_eq!(Action::ReadMember(&in_a).orgs(), ["branch-a"]);
+}
+
+#[test]
 fn the_permission_rules_decide_each_role_and_action() {
     let t = tree();
     let in_a = member("M1", "branch-a", None, vec![Post::Member]);

@@ -6,6 +6,7 @@ use super::ledger::Play;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
+use std::collections::BTreeMap;
 
 /// One watch report, as §4 of the HTTP contract shapes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -16,6 +17,7 @@ pub struct WatchReport {
     pub lesson: String,
     pub lang: Lang,
     /// Media milliseconds played, `[from, to)`, in the order played.
+    #[serde(deserialize_with = "super::watch_body::capped_intervals")]
     pub played: Vec<(u64, u64)>,
     /// When they were played, by the sender's clock.
     pub wall: (Timestamp, Timestamp),
@@ -52,6 +54,9 @@ pub enum Rejection {
     Conflict(String),
     #[error("{0}")]
     Session(String),
+    /// The member has as many reports for that day as a day of wall time can justify.
+    #[error("rate: the member already has {cap} reports for that day of wall time, more than a day can justify")]
+    Rate { cap: u32 },
 }
 
 pub const MAX_INTERVALS: usize = 10_000;
@@ -83,6 +88,25 @@ impl Limits {
             });
         }
         Ok(())
+    }
+}
+
+/// How many watch reports a member has stored per local day (days since 1970-01-01 in the
+/// ledger's zone) of the reports' wall time; duplicates are never stored, so never counted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReportsPerDay(BTreeMap<i32, u32>);
+
+impl ReportsPerDay {
+    pub fn count(&mut self, day: i32) {
+        *self.0.entry(day).or_default() += 1;
+    }
+
+    /// Whether one more report for `day` stays within `cap` a day.
+    pub fn admits(&self, day: i32, cap: u32) -> Result<(), Rejection> {
+        match self.0.get(&day) {
+            Some(&stored) if stored >= cap => Err(Rejection::Rate { cap }),
+            _ => Ok(()),
+        }
     }
 }
 

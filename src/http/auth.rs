@@ -49,18 +49,33 @@ fn caller(req: &HttpRequest) -> Result<Caller, ApiError> {
 }
 
 impl Caller {
-    /// 403 unless the rules allow this caller the action.
+    /// 403 unless the rules allow this caller the action. The tree comes from the store's
+    /// cache, read again only after an organisation changes.
     pub fn may(&self, services: &Services, action: &Action) -> Result<(), ApiError> {
         let tree = services.store.org_tree()?;
         if permits(&self.0, action, &tree) {
-            Ok(())
-        } else {
-            Err(ApiError::new(
+            return Ok(());
+        }
+        // Refused because a record it depends on is damaged: say so, rather than "not yours".
+        let damaged = action
+            .orgs()
+            .into_iter()
+            .find_map(|o| tree.damaged_above(o));
+        Err(match damaged {
+            Some(org) => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "damaged-organisation",
+                format!(
+                    "the record of organisation {org:?} cannot be read, so nothing in or under \
+                     it can be checked; an admin must repair it"
+                ),
+            ),
+            None => ApiError::new(
                 StatusCode::FORBIDDEN,
                 "forbidden",
                 "this token does not allow that",
-            ))
-        }
+            ),
+        })
     }
 
     /// The bearer token this request came with.

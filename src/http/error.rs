@@ -206,6 +206,20 @@ impl From<crate::ledger::registration::RegisterError> for ApiError {
     }
 }
 
+impl From<crate::domain::watch_body::BodyError> for ApiError {
+    fn from(e: crate::domain::watch_body::BodyError) -> Self {
+        use crate::domain::watch_body::BodyError as E;
+        match e {
+            E::TooLarge { .. } => {
+                Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", e.to_string())
+            }
+            E::NotJson(_) | E::NotReports(_) | E::Unreadable(_) => {
+                Self::new(StatusCode::BAD_REQUEST, "bad-json", e.to_string())
+            }
+        }
+    }
+}
+
 impl From<actix_web::error::BlockingError> for ApiError {
     fn from(e: actix_web::error::BlockingError) -> Self {
         Self::internal("background task failed", &e)

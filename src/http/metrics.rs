@@ -1,5 +1,8 @@
-//! Prometheus metrics: requests by route and status, bytes served, open connections.
+//! Prometheus metrics: requests by route and status, bytes served, open connections. Every
+//! label takes a bounded set of values (route patterns, known methods, status codes), so no
+//! client can add series at will.
 
+use actix_web::http::Method;
 use prometheus::{Encoder, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
 
 #[derive(Clone)]
@@ -57,5 +60,21 @@ impl Metrics {
         // Encoding into a Vec only fails on invalid metric names, which are fixed above.
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
         String::from_utf8(out).unwrap_or_default()
+    }
+}
+
+/// The method as a label: the standard ones by name, anything else (`FOO`, ...) as `other`.
+pub fn method_label(method: &Method) -> &'static str {
+    match method.as_str() {
+        "GET" => "GET",
+        "HEAD" => "HEAD",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        "OPTIONS" => "OPTIONS",
+        "CONNECT" => "CONNECT",
+        "TRACE" => "TRACE",
+        _ => "other",
     }
 }

@@ -17,6 +17,7 @@ mod media;
 mod media_cache;
 mod metrics;
 mod pages;
+mod paging;
 mod people;
 mod play;
 mod security_headers;
@@ -224,10 +225,8 @@ fn catalog_routes(cfg: &mut web::ServiceConfig) {
 /// Watch reports, group study, hours, registrations and reports.
 fn ledger_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        resource("/api/v1/watch")
-            // A week of a station's offline viewing can exceed the usual body limit.
-            .app_data(web::PayloadConfig::new(16 << 20))
-            .route(web::post().to(watch::post_watch)),
+        // The body is read by the handler, with a limit by the caller's role.
+        resource("/api/v1/watch").route(web::post().to(watch::post_watch)),
     )
     .service(resource("/api/v1/group-sessions").route(web::post().to(watch::post_group_session)))
     .service(
@@ -326,7 +325,7 @@ async fn guard_and_count(
     if let Some(metrics) = metrics {
         metrics
             .requests
-            .with_label_values(&[route, method.as_str(), status.as_str()])
+            .with_label_values(&[route, metrics::method_label(&method), status.as_str()])
             .inc();
     }
     if status.is_server_error() {

@@ -3,6 +3,7 @@
 
 use super::auth::Caller;
 use super::error::ApiError;
+use super::paging::{self, Page};
 use crate::domain::lang::Lang;
 use crate::domain::org::{Action, Field, Member, Org, Post, Principal};
 use crate::people;
@@ -32,15 +33,27 @@ pub async fn post_org(
     Ok(HttpResponse::Created().json(created))
 }
 
-pub async fn get_orgs(caller: Caller, services: ServicesData) -> Result<HttpResponse, ApiError> {
-    let tree = services.store.org_tree()?;
-    let visible: Vec<Org> = services
-        .store
-        .orgs()?
-        .into_iter()
-        .filter(|o| crate::domain::org::permits(&caller.0, &Action::ReadOrg(&o.id), &tree))
-        .collect();
-    Ok(HttpResponse::Ok().json(visible))
+/// The organisations the caller may read, a page at a time, decoded off the async workers.
+pub async fn get_orgs(
+    caller: Caller,
+    services: ServicesData,
+    page: web::Query<Page>,
+) -> Result<HttpResponse, ApiError> {
+    let page = page.into_inner();
+    let listed = web::block(move || -> Result<_, ApiError> {
+        let directory = services.store.org_directory()?;
+        let visible: Vec<&Org> = directory
+            .orgs
+            .iter()
+            .filter(|o| {
+                crate::domain::org::permits(&caller.0, &Action::ReadOrg(&o.id), &directory.tree)
+            })
+            .collect();
+        let (total, orgs) = page.of(visible);
+        Ok((total, orgs.into_iter().cloned().collect::<Vec<Org>>()))
+    })
+    .await??;
+    Ok(paging::respond(listed))
 }
 
 pub async fn get_org(
@@ -289,32 +302,50 @@ pub async fn patch_org(
     Ok(HttpResponse::Ok().json(org))
 }
 
-pub async fn get_members(caller: Caller, services: ServicesData) -> Result<HttpResponse, ApiError> {
-    let tree = services.store.org_tree()?;
-    let visible: Vec<Member> = services
-        .store
-        .members()?
-        .into_iter()
-        .map(|r| r.member)
-        .filter(|m| crate::domain::org::permits(&caller.0, &Action::ReadMember(m), &tree))
-        .collect();
-    Ok(HttpResponse::Ok().json(visible))
+/// The members the caller may read, a page at a time, decoded off the async workers.
+pub async fn get_members(
+    caller: Caller,
+    services: ServicesData,
+    page: web::Query<Page>,
+) -> Result<HttpResponse, ApiError> {
+    let page = page.into_inner();
+    let listed = web::block(move || -> Result<_, ApiError> {
+        let tree = services.store.org_tree()?;
+        let visible: Vec<Member> = services
+            .store
+            .members()?
+            .into_iter()
+            .map(|r| r.member)
+            .filter(|m| crate::domain::org::permits(&caller.0, &Action::ReadMember(m), &tree))
+            .collect();
+        Ok(page.of(visible))
+    })
+    .await??;
+    Ok(paging::respond(listed))
 }
 
+/// The stations the caller may manage, a page at a time, decoded off the async workers.
 pub async fn get_terminals(
     caller: Caller,
     services: ServicesData,
+    page: web::Query<Page>,
 ) -> Result<HttpResponse, ApiError> {
-    let tree = services.store.org_tree()?;
-    let visible: Vec<Terminal> = services
-        .store
-        .terminals()?
-        .into_iter()
-        .filter(|t| {
-            crate::domain::org::permits(&caller.0, &Action::WriteTerminal { org: &t.org }, &tree)
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(visible))
+    let page = page.into_inner();
+    let listed = web::block(move || -> Result<_, ApiError> {
+        let tree = services.store.org_tree()?;
+        let visible: Vec<Terminal> = services
+            .store
+            .terminals()?
+            .into_iter()
+            .filter(|t| {
+                let action = Action::WriteTerminal { org: &t.org };
+                crate::domain::org::permits(&caller.0, &action, &tree)
+            })
+            .collect();
+        Ok(page.of(visible))
+    })
+    .await??;
+    Ok(paging::respond(listed))
 }
 
 #[derive(Deserialize)]

@@ -3,18 +3,17 @@
 
 use super::auth::Caller;
 use super::error::ApiError;
-use crate::domain::watch::WatchReport;
+use crate::domain::org::Principal;
+use crate::domain::watch_body::{parse_watch_body, BodyError};
 use crate::ledger::session::{self, Checks, End, Open};
 use crate::ledger::{self, Outcome};
 use crate::services::Services;
-use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::http::header::CONTENT_LENGTH;
+use actix_web::{web, HttpRequest, HttpResponse};
+use futures_util::StreamExt as _;
 use serde::Serialize;
 
 type ServicesData = web::Data<Services>;
-
-/// The most reports one request may carry.
-const MAX_BATCH: usize = 10_000;
 
 #[derive(Serialize)]
 struct ReportResult {
@@ -29,62 +28,62 @@ struct Results {
     results: Vec<ReportResult>,
 }
 
-fn bad_body(message: String) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, "bad-json", message)
-}
-
-/// One report, or `{"reports": [...]}`; anything not shaped like that is 400.
-fn parse(body: &[u8]) -> Result<Vec<WatchReport>, ApiError> {
-    let value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| bad_body(format!("not JSON: {e}")))?;
-    let batch = match value {
-        serde_json::Value::Object(mut map) if map.contains_key("reports") => {
-            if map.len() != 1 {
-                return Err(bad_body(
-                    "a batch is {\"reports\": [...]} and nothing else".into(),
-                ));
-            }
-            match map.remove("reports") {
-                Some(serde_json::Value::Array(items)) => items,
-                _ => return Err(bad_body("\"reports\" must be an array".into())),
-            }
-        }
-        one => vec![one],
-    };
-    if batch.len() > MAX_BATCH {
-        return Err(bad_body(format!("at most {MAX_BATCH} reports per request")));
+/// The most a caller may send: a station's batch carries days of offline viewing; anyone else
+/// sends a few reports at a time.
+fn body_limit(services: &Services, caller: &Principal) -> (usize, &'static str) {
+    let l = &services.settings.ledger;
+    match caller {
+        Principal::Terminal { .. } => (l.max_station_body, "ledger.max_station_body"),
+        _ => (l.max_member_body, "ledger.max_member_body"),
     }
-    batch
-        .into_iter()
-        .enumerate()
-        .map(|(n, item)| {
-            serde_json::from_value(item).map_err(|e| bad_body(format!("report {n}: {e}")))
-        })
-        .collect()
 }
 
-/// Requests with at most this many reports are credited without leaving the worker thread.
-const INLINE_REPORTS: usize = 4;
+/// Reads the body, refusing it as soon as it is known to pass `limit`: by its declared length
+/// before a byte is read, else once the bytes read pass it.
+async fn read_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    (limit, key): (usize, &'static str),
+) -> Result<web::Bytes, BodyError> {
+    let too_large = || BodyError::TooLarge { limit, key };
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return Err(too_large());
+    }
+    let mut body = web::BytesMut::with_capacity(declared.map_or(0, |len| len as usize));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| BodyError::Unreadable(e.to_string()))?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
 
 pub async fn post_watch(
     caller: Caller,
     services: ServicesData,
-    body: web::Bytes,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let reports = parse(&body)?;
-    let ids: Vec<String> = reports.iter().map(|r| r.id.clone()).collect();
+    let body = read_body(&req, payload, body_limit(&services, &caller.0)).await?;
     let actor = caller.actor();
-    let principal = caller.0.clone();
-    // A few reports are credited on this worker (a hop to the blocking pool and back cost more
-    // than the work); a station's batch goes to the blocking pool. Either way the answer waits
-    // for the flush without holding a thread.
-    let (outcomes, ticket) = if reports.len() <= INLINE_REPORTS {
-        ledger::submit_unflushed(&services, &principal, &actor, reports)?
-    } else {
-        let services = services.clone();
-        web::block(move || ledger::submit_unflushed(&services, &principal, &actor, reports))
-            .await??
-    };
+    let principal = caller.0;
+    // Parsing and crediting run on the blocking pool, one report or ten thousand: a member's
+    // year of plays makes even one report's maximum flow real work. The answer then waits for
+    // the flush without holding a thread.
+    let blocking = services.clone();
+    let (ids, outcomes, ticket) = web::block(move || -> Result<_, ApiError> {
+        let reports = parse_watch_body(&body)?;
+        let ids: Vec<String> = reports.iter().map(|r| r.id.clone()).collect();
+        let (outcomes, ticket) = ledger::submit_unflushed(&blocking, &principal, &actor, reports)?;
+        Ok((ids, outcomes, ticket))
+    })
+    .await??;
     ledger::wait_durable(services.into_inner(), ticket).await?;
     let results = ids
         .into_iter()

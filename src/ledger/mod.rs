@@ -12,7 +12,9 @@ pub mod session;
 
 use crate::domain::ledger::{years_of, MemberLedger, Play, Rules};
 use crate::domain::org::{permits, Action, Member, OrgTree, Principal};
-use crate::domain::watch::{registered, Limits, Registration, Rejection, WatchReport};
+use crate::domain::watch::{
+    registered, Limits, Registration, Rejection, ReportsPerDay, WatchReport,
+};
 use crate::services::Services;
 use crate::store::{EntryKind, IdKind, LedgerEntry, LedgerWrite, MemberYear, SeenId, StoreError};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -36,6 +38,8 @@ pub enum Outcome {
 pub struct MemberState {
     pub ledger: MemberLedger,
     pub registrations: Vec<Registration>,
+    /// The member's stored watch reports per local day of their wall time, for the daily cap.
+    pub reports_per_day: ReportsPerDay,
     /// The ledger's epoch when this was read; a failed flush starts a new one.
     epoch: u64,
 }
@@ -208,10 +212,20 @@ pub(crate) fn load<'a>(
         *guard = None;
     }
     if guard.is_none() {
-        let (plays, registrations) = history(services, member)?;
+        let calendar = &services.ledger.rules().calendar;
+        let (mut plays, mut registrations) = (Vec::new(), Vec::new());
+        let mut reports_per_day = ReportsPerDay::default();
+        for entry in services.store.member_entries(member)? {
+            let watched = matches!(entry.kind, EntryKind::Watch { .. });
+            file_entry(entry.kind, &mut plays, &mut registrations);
+            if let (true, Some(play)) = (watched, plays.last()) {
+                reports_per_day.count(calendar.day_of(play.wall.0));
+            }
+        }
         *guard = Some(MemberState {
             ledger: MemberLedger::new(plays, services.ledger.rules()),
             registrations,
+            reports_per_day,
             epoch,
         });
     }
@@ -275,14 +289,14 @@ pub(crate) fn limits(services: &Services) -> Limits {
 /// Who may credit whom; the organisation tree is read only for managers, who need it.
 pub(crate) struct Crediting<'a> {
     caller: &'a Principal,
-    tree: OrgTree,
+    tree: Arc<OrgTree>,
 }
 
 impl<'a> Crediting<'a> {
     pub(crate) fn new(services: &Services, caller: &'a Principal) -> Result<Self, StoreError> {
         let tree = match caller {
             Principal::Manager { .. } => services.store.org_tree()?,
-            _ => OrgTree::default(),
+            _ => Arc::default(),
         };
         Ok(Crediting { caller, tree })
     }
@@ -394,18 +408,31 @@ pub fn submit_unflushed(
     let mut reserved = Vec::new();
     let mut touched: BTreeMap<String, BTreeSet<i32>> = BTreeMap::new();
     let rules = ledger.rules();
+    let daily_cap = services.settings.ledger.max_reports_per_member_day;
     let written = (|| -> Result<(), StoreError> {
         for (n, report, play) in accepted {
+            let Some(guard) = guards.get_mut(report.member.as_str()) else {
+                continue;
+            };
+            let state = load(services, guard, &report.member)?;
+            // Counted by the day the report was played (its corrected wall start), not the day
+            // it arrived: a station's week of offline viewing arrives in one day.
+            let day = rules.calendar.day_of(play.wall.0);
+            if let Err(rate) = state.reports_per_day.admits(day, daily_cap) {
+                // A repeat of a stored report is still a duplicate; only new ones are refused.
+                outcomes[n] = Some(match ledger.seen_report(services, &report.id)? {
+                    Some(seen) => seen_outcome(&seen, &report),
+                    None => Outcome::Rejected(rate),
+                });
+                continue;
+            }
             let digest = hex::encode(report.body_digest());
             if let Some(seen) = ledger.reserve(services, &report.id, &report.member, &digest)? {
                 outcomes[n] = Some(seen_outcome(&seen, &report));
                 continue;
             }
             reserved.push(report.id.clone());
-            let Some(guard) = guards.get_mut(report.member.as_str()) else {
-                continue;
-            };
-            let state = load(services, guard, &report.member)?;
+            state.reports_per_day.count(day);
             let (play_wall_from, play_duration) = (play.wall.0, play.duration_ms);
             touched
                 .entry(report.member.clone())

@@ -294,6 +294,7 @@ pub fn verify(services: &Services) -> Result<Vec<String>, StoreError> {
                 super::MemberState {
                     ledger,
                     registrations,
+                    reports_per_day: Default::default(),
                     // Only for this check, never cached.
                     epoch: 0,
                 },

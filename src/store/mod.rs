@@ -12,7 +12,7 @@ pub use assets::{Job, JobStatus};
 pub use blob_meta::BlobMeta;
 pub use catalog::CourseEntry;
 pub use ledger::{EntryKind, IdKind, LedgerEntry, LedgerWrite, MemberYear, SeenId};
-pub use people::{AuditEntry, MemberRecord, Terminal, TokenRecord};
+pub use people::{AuditEntry, MemberRecord, OrgDirectory, Terminal, TokenRecord};
 
 use crate::disk::{FreeSpaceFloor, SpaceError};
 use serde::de::DeserializeOwned;
@@ -37,12 +37,18 @@ pub enum StoreError {
 pub struct Store {
     db: sled::Db,
     floor: FreeSpaceFloor,
+    /// The organisations, decoded once and kept until one is written.
+    org_cache: people::OrgCache,
 }
 
 impl Store {
     pub fn open(data_dir: &Path, floor: FreeSpaceFloor) -> Result<Self, StoreError> {
         let db = sled::Config::new().path(data_dir.join("db")).open()?;
-        Ok(Store { db, floor })
+        Ok(Store {
+            db,
+            floor,
+            org_cache: Default::default(),
+        })
     }
 
     fn tree(&self, name: &'static str) -> Result<sled::Tree, StoreError> {

@@ -7,12 +7,40 @@ use crate::domain::catalog::Audience;
 use crate::domain::lang::Lang;
 use crate::domain::org::{Member, Org, OrgTree, Principal};
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 const ORGS: &str = "orgs";
 const MEMBERS: &str = "members";
 const TERMINALS: &str = "terminals";
 const TOKENS: &str = "tokens";
 const AUDIT: &str = "audit";
+
+/// The readable organisations and the tree they make (with the unreadable ones marked).
+#[derive(Debug, Default)]
+pub struct OrgDirectory {
+    pub orgs: Vec<Org>,
+    pub tree: Arc<OrgTree>,
+}
+
+/// The last directory read, with the generation of the tree it was read at; every write
+/// moves the generation on.
+#[derive(Default)]
+pub(super) struct OrgCache {
+    generation: AtomicU64,
+    current: Mutex<Option<(u64, Arc<OrgDirectory>)>>,
+}
+
+impl OrgCache {
+    fn lock(&self) -> MutexGuard<'_, Option<(u64, Arc<OrgDirectory>)>> {
+        self.current.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        *self.lock() = None;
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberRecord {
@@ -59,23 +87,65 @@ impl Store {
         self.get_json(ORGS, id.as_bytes())
     }
 
+    /// Every write to the tree of organisations goes through here, so the cache stays true.
     pub fn put_org(&self, org: &Org) -> Result<(), StoreError> {
-        self.put_json(ORGS, org.id.as_bytes(), org)
+        let written = self.put_json(ORGS, org.id.as_bytes(), org);
+        self.org_cache.invalidate();
+        written
     }
 
+    /// Every readable organisation, in id order (a damaged record is left out; see
+    /// `org_directory`).
     pub fn orgs(&self) -> Result<Vec<Org>, StoreError> {
-        self.tree(ORGS)?
-            .iter()
-            .values()
-            .map(|v| decode(ORGS, &v?))
-            .collect()
+        Ok(self.org_directory()?.orgs.clone())
     }
 
     /// The parent links of every organisation, for permission checks.
-    pub fn org_tree(&self) -> Result<OrgTree, StoreError> {
-        Ok(OrgTree::new(
-            self.orgs()?.into_iter().map(|o| (o.id, o.parent)),
-        ))
+    pub fn org_tree(&self) -> Result<Arc<OrgTree>, StoreError> {
+        Ok(self.org_directory()?.tree.clone())
+    }
+
+    /// The organisations as last read: decoded once after each change, not on every
+    /// permission check. A record that cannot be decoded is logged when it is read (once per
+    /// change to the tree, not per request) and marked damaged in the tree, which refuses
+    /// every answer that would pass through it while the rest keeps working.
+    pub fn org_directory(&self) -> Result<Arc<OrgDirectory>, StoreError> {
+        let generation = self.org_cache.generation.load(Ordering::SeqCst);
+        if let Some((at, directory)) = &*self.org_cache.lock() {
+            if *at == generation {
+                return Ok(directory.clone());
+            }
+        }
+        let mut orgs = Vec::new();
+        let mut damaged = Vec::new();
+        for item in self.tree(ORGS)?.iter() {
+            let (key, value) = item?;
+            match decode::<Org>(ORGS, &value) {
+                Ok(org) => orgs.push(org),
+                Err(e) => {
+                    let id = String::from_utf8_lossy(&key).into_owned();
+                    tracing::error!(
+                        org = %id,
+                        error = %e,
+                        "an organisation record cannot be read; requests about it or through \
+                         it are refused until it is repaired"
+                    );
+                    damaged.push(id);
+                }
+            }
+        }
+        let tree = OrgTree::new(orgs.iter().map(|o| (o.id.clone(), o.parent.clone())))
+            .with_damaged(damaged);
+        let directory = Arc::new(OrgDirectory {
+            orgs,
+            tree: Arc::new(tree),
+        });
+        let mut cached = self.org_cache.lock();
+        // Kept only if nothing was written while it was read.
+        if self.org_cache.generation.load(Ordering::SeqCst) == generation {
+            *cached = Some((generation, directory.clone()));
+        }
+        Ok(directory)
     }
 
     pub fn member(&self, id: &str) -> Result<Option<MemberRecord>, StoreError> {

@@ -12,13 +12,22 @@ const BIN: &str = env!("CARGO_BIN_EXE_yuanjiao");
 /// A temp folder holding the data dir (`<tmp>/data`) and the server logs.
 pub struct Sandbox {
     dir: tempfile::TempDir,
+    /// Settings every command of this sandbox gets, as `YJ__SECTION__KEY` variables.
+    env: Vec<(String, String)>,
 }
 
 impl Sandbox {
     pub fn new() -> Sandbox {
         Sandbox {
             dir: tempfile::tempdir().unwrap(),
+            env: Vec::new(),
         }
+    }
+
+    /// The sandbox, with this variable set for every command (e.g. a setting).
+    pub fn with_env(mut self, key: &str, value: &str) -> Sandbox {
+        self.env.push((key.into(), value.into()));
+        self
     }
 
     pub fn path(&self) -> &Path {
@@ -38,6 +47,7 @@ impl Sandbox {
         if let Some(path) = std::env::var_os("PATH") {
             cmd.env("PATH", path);
         }
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd
     }
 

@@ -2,7 +2,7 @@
 // their organisation's year — every organisation below it with its completion rate, the
 // members behind their requirement, the hours month by month, and the report as CSV.
 // Choosing an organisation in the tree points the summary, chart, list and downloads at it.
-import { api, ApiError, tokenStore, el } from '../shared/api.js';
+import { api, apiList, ApiError, tokenStore, el } from '../shared/api.js';
 import { setupPage, formatHours } from '../shared/i18n.js';
 import { messages } from './messages.js';
 import { drawTree, byId, rateCell } from './tree.js';
@@ -53,7 +53,7 @@ async function topOrg(token) {
   const me = await api('/api/v1/me', { token });
   if (me.role === 'manager') return me.org;
   if (me.role === 'admin') {
-    const orgs = await api('/api/v1/orgs', { token });
+    const orgs = await apiList('/api/v1/orgs', { token });
     const ids = new Set(orgs.map((o) => o.id));
     const top = orgs.find((o) => !o.parent || !ids.has(o.parent));
     if (top) return top.id;

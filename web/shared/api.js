@@ -34,6 +34,19 @@ export async function api(path, { method = 'GET', body, token, headers = {}, sig
   return data;
 }
 
+// Every item of a list the server answers a page at a time (offset, limit; the whole count
+// in X-Total-Count), fetched page by page.
+export async function apiList(path, { token, signal } = {}) {
+  const LIMIT = 1000; // the most the server gives in one page
+  const items = [];
+  for (;;) {
+    const sep = path.includes('?') ? '&' : '?';
+    const page = await api(`${path}${sep}offset=${items.length}&limit=${LIMIT}`, { token, signal });
+    items.push(...page);
+    if (page.length < LIMIT) return items;
+  }
+}
+
 // A token remembered by one page (station, member, editor, dashboard) in this browser.
 export function tokenStore(page) {
   const key = `yj.token.${page}`;

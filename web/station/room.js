@@ -1,7 +1,7 @@
 // The room: one group session. The operator checks members in and out, plays the lesson
 // full-screen (or filling the window where full screen is refused), and ends the session.
 // The file played is the best the link sustains (rendition.js), or the downloaded one.
-import { api, ApiError, el } from '/ui/shared/api.js';
+import { api, apiList, ApiError, el } from '/ui/shared/api.js';
 import { formatClock } from '/ui/shared/i18n.js';
 import { clock, iso, ltr, speed } from './format.js';
 import * as catalogue from './catalogue.js';
@@ -110,7 +110,7 @@ async function loadMembers() {
   const note = $('members-note');
   note.textContent = '';
   try {
-    members = await api('/api/v1/members', { token: ctx.token });
+    members = await apiList('/api/v1/members', { token: ctx.token });
     await db.put('meta', members, 'members');
   } catch (err) {
     members = (await db.get('meta', 'members')) || [];
