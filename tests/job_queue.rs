@@ -28,6 +28,7 @@ fn settings(data: &Path) -> Settings {
     s.storage.data_dir = data.to_path_buf();
     s.storage.min_free_bytes = 0;
     s.media.threads = 2;
+    s.media.worker_command = env!("CARGO_BIN_EXE_yuanjiao").into();
     s
 }
 
@@ -71,7 +72,7 @@ fn make_source(dir: &Path) -> std::path::PathBuf {
 /// Stores and queues the source in `data`; returns its address.
 fn queue(data: &Path, source: &Path) -> Sha256 {
     let services = Services::open(settings(data), Arc::new(SystemClock)).unwrap();
-    let probe = jobs::admit(source, &services.settings.media_limits()).unwrap();
+    let probe = jobs::admit(&services.settings, source).unwrap();
     let (stored, _) = services
         .add_blob(std::fs::File::open(source).unwrap(), "long-lesson.mp4")
         .unwrap();

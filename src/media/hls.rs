@@ -84,7 +84,7 @@ pub fn package(
 
 /// Copies every stream of `source` into an HLS fMP4 packaging in `out_dir`.
 fn remux(source: &Path, out_dir: &Path, segment_secs: u32) -> Result<(), MediaError> {
-    let mut input = format::input(source)?;
+    let mut input = super::input::open(source)?;
     let mut output = format::output_as(&out_dir.join("index.m3u8"), "hls")?;
     let mut time_bases = Vec::new();
     for stream in input.streams() {

@@ -1,9 +1,13 @@
 //! What a media file holds, read with FFmpeg: container, duration, streams, and whether each
 //! stream decodes. Every packet is read once (no decoding past the first frames), so a file
-//! cut short is found here, not when forty members sit before a blank screen.
+//! cut short is found here, not when forty members sit before a blank screen; reading stops
+//! once the packets pass the duration limit, whatever the container claims.
 
-use crate::domain::media::{Probe, StreamInfo, StreamKind, Unplayable};
-use ffmpeg_next::{codec, format, frame, media, Rational};
+use super::MediaError;
+use crate::domain::media::{
+    check_read_so_far, check_stream_count, Limits, Probe, StreamInfo, StreamKind, Unplayable,
+};
+use ffmpeg_next::{codec, frame, media, Rational};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -59,14 +63,19 @@ impl Trial {
     }
 }
 
-/// Reads `path`; an unreadable or empty file is `Unplayable` with its reason. The probe of a
-/// readable file may still be unplayable: see `domain::media::check_playable`.
-pub fn probe(path: &Path) -> Result<Probe, Unplayable> {
-    super::init();
+/// Reads `path`; an unreadable or empty file, one of too many streams, or one whose packets
+/// run past the duration limit is `Unplayable` with its reason. The probe of a readable file
+/// may still be unplayable: see `domain::media::check_playable`. Runs in the media worker.
+pub fn probe(path: &Path, limits: &Limits) -> Result<Probe, Unplayable> {
     if std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) == 0 {
         return Err(Unplayable::Empty);
     }
-    let mut input = format::input(path).map_err(|e| Unplayable::Unreadable(e.to_string()))?;
+    let mut input = super::input::open(path).map_err(|e| match e {
+        MediaError::Unplayable(u) => u,
+        MediaError::Ffmpeg(e) => Unplayable::Unreadable(e.to_string()),
+        other => Unplayable::Unreadable(other.to_string()),
+    })?;
+    check_stream_count(input.streams().count(), limits)?;
     let mut streams = Vec::new();
     let mut trials: HashMap<usize, (Trial, usize)> = HashMap::new();
     let mut starts: HashMap<usize, (i64, Rational)> = HashMap::new();
@@ -126,6 +135,7 @@ pub fn probe(path: &Path) -> Result<Probe, Unplayable> {
             let start = starts.get(&index).map_or(0, |s| s.0);
             let end = to_ms(pts - start + packet.duration().max(0), tb);
             readable_ms = readable_ms.max(end);
+            check_read_so_far(readable_ms, limits)?;
         }
         if let Some((trial, tried)) = trials.get_mut(&index) {
             if *tried < DECODE_ATTEMPTS {

@@ -5,12 +5,15 @@ use super::{claim, declared_type, find, now_ms, part_path, remove, UploadOpError
 use crate::catalog;
 use crate::domain::catalog_edit::Edit;
 use crate::domain::digest::Sha256;
-use crate::domain::upload::{Attach, UploadState};
+use crate::domain::media::{interrupted_reason, retry_after_interruption, Probe};
+use crate::domain::upload::{Attach, Upload, UploadState};
+use crate::media::isolation::{ProbeError, WorkerError};
 use crate::media::jobs;
 use crate::services::Services;
 use crate::store::{BlobMeta, StoreError};
 use std::collections::HashSet;
 use std::io;
+use std::path::Path;
 use std::sync::Arc;
 
 /// Removes unfinished uploads past their expiry, and files no upload owns. Returns how many.
@@ -88,16 +91,18 @@ fn finish(services: &Services, id: &str) -> Result<(), UploadOpError> {
     let path = part_path(services, id);
     let mime = declared_type(&upload.metadata);
     let media = mime.starts_with("video/") || mime.starts_with("audio/");
+    let mut probed = None;
     if upload.state == UploadState::Verifying {
         if media {
-            if let Err(reason) = jobs::admit(&path, &services.settings.media_limits()) {
-                upload.state = UploadState::Rejected {
-                    reason: reason.to_string(),
-                };
-                services.store.put_upload(&upload)?;
-                services.store.flush()?;
-                let _ = std::fs::remove_file(&path);
-                return Ok(());
+            match verify(services, &mut upload, &path)? {
+                Ok(probe) => probed = Some(probe),
+                Err(reason) => {
+                    upload.state = UploadState::Rejected { reason };
+                    services.store.put_upload(&upload)?;
+                    services.store.flush()?;
+                    let _ = std::fs::remove_file(&path);
+                    return Ok(());
+                }
             }
         }
         // Record the hash before the file moves, so a crash in between can be finished.
@@ -127,10 +132,11 @@ fn finish(services: &Services, id: &str) -> Result<(), UploadOpError> {
     };
     services.store.insert_blob_meta(&hash, &meta)?;
     let queued = if media {
-        let probe = jobs::admit(
-            &services.blobs.path(&hash),
-            &services.settings.media_limits(),
-        );
+        // Probed above, unless this finishes a move a stop interrupted.
+        let probe = match probed {
+            Some(probe) => Ok(probe),
+            None => jobs::admit(&services.settings, &services.blobs.path(&hash)),
+        };
         match probe {
             Ok(probe) => jobs::register(services, &hash, &probe)?,
             Err(_) => false,
@@ -151,6 +157,43 @@ fn finish(services: &Services, id: &str) -> Result<(), UploadOpError> {
         attach_ready(services, &hash)?;
     }
     Ok(())
+}
+
+/// Probes a complete upload in a media worker: the playable file's probe, or the reason it is
+/// refused. Each try is counted in the upload before it starts, so a file whose probe kills
+/// its worker, or the whole server, is refused after `media.max_attempts` tries, at start-up
+/// as well, instead of being probed again on every start.
+fn verify(
+    services: &Services,
+    upload: &mut Upload,
+    path: &Path,
+) -> Result<Result<Probe, String>, UploadOpError> {
+    let max = services.settings.media.max_attempts;
+    let mut death = None;
+    while retry_after_interruption(upload.verify_attempts, max) {
+        upload.verify_attempts += 1;
+        services.store.put_upload(upload)?;
+        services.store.flush()?;
+        match jobs::admit(&services.settings, path) {
+            Ok(probe) => return Ok(Ok(probe)),
+            Err(ProbeError::Unplayable(reason)) => return Ok(Err(reason.to_string())),
+            Err(ProbeError::Worker(e @ WorkerError::Start { .. })) => {
+                // The server's fault, not the file's: this try does not count.
+                upload.verify_attempts -= 1;
+                services.store.put_upload(upload)?;
+                services.store.flush()?;
+                return Err(e.into());
+            }
+            Err(ProbeError::Worker(e)) => {
+                tracing::warn!(upload = %upload.id, attempt = upload.verify_attempts, error = %e, "probing an upload failed");
+                death = Some(e);
+            }
+        }
+    }
+    Ok(Err(match death {
+        Some(e) => format!("cannot probe: {e}"),
+        None => interrupted_reason(upload.verify_attempts),
+    }))
 }
 
 /// Attaches every stored upload of `sha256` that names a lesson; called once the file is

@@ -39,6 +39,8 @@ pub enum UploadOpError {
     Blob(#[from] BlobError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Worker(#[from] crate::media::isolation::WorkerError),
 }
 
 /// Uploads being written right now: one request at a time per upload.
@@ -159,6 +161,7 @@ pub fn create(
         expires_ms: expiry(services),
         state: UploadState::Receiving,
         attach,
+        verify_attempts: 0,
     };
     services.store.put_upload(&upload)?;
     services.store.flush()?;

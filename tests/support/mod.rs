@@ -12,6 +12,9 @@ use yuanjiao::clock::SystemClock;
 use yuanjiao::config::Settings;
 use yuanjiao::services::Services;
 
+/// The media worker: this package's binary (a test binary cannot serve as its own worker).
+pub const WORKER: &str = env!("CARGO_BIN_EXE_yuanjiao");
+
 pub struct TestApp {
     pub addr: SocketAddr,
     pub services: Arc<Services>,
@@ -36,6 +39,7 @@ impl TestApp {
         settings.storage.data_dir = dir.path().join("data");
         settings.storage.min_free_bytes = 0;
         settings.server.workers = 1;
+        settings.media.worker_command = WORKER.into();
         adjust(&mut settings);
         settings.validate().unwrap();
         let services = Arc::new(Services::open(settings, Arc::new(SystemClock)).unwrap());
@@ -126,6 +130,7 @@ impl TestApp {
         settings.storage.data_dir = dir.path().join("data");
         settings.storage.min_free_bytes = 0;
         settings.server.workers = 1;
+        settings.media.worker_command = WORKER.into();
         adjust(&mut settings);
         settings.validate().unwrap();
         let services = Arc::new(Services::open(settings, clock).unwrap());
