@@ -188,7 +188,7 @@ impl Default for Settings {
                 max_streams: 16,
                 max_frame_rate: 120,
                 worker_command: PathBuf::new(),
-                worker_memory_bytes: 4 << 30,
+                worker_memory_bytes: 2 << 30,
                 worker_cpu_time: std::time::Duration::from_secs(16 * 3600),
                 worker_wall_time: std::time::Duration::from_secs(8 * 3600),
                 probe_wall_time: std::time::Duration::from_secs(600),
@@ -337,11 +337,11 @@ impl Settings {
                 "max_streams and max_frame_rate must be at least 1".into(),
             );
         }
-        // Below this the worker cannot even map FFmpeg's codecs (measured: ~150 MiB at start).
-        if m.worker_memory_bytes < 256 << 20 {
+        // A worker maps ~295 MB before it opens anything (its libraries and first arenas).
+        if m.worker_memory_bytes < 384 << 20 {
             return invalid(
                 "media.worker_memory_bytes",
-                "must be at least 268435456 (256 MiB)".into(),
+                "must be at least 402653184 (384 MiB)".into(),
             );
         }
         for (key, d) in [

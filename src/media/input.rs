@@ -4,7 +4,7 @@
 
 use super::MediaError;
 use crate::domain::media::{format_accepted, Unplayable, ACCEPTED_FORMATS};
-use ffmpeg_next::{format, Dictionary};
+use ffmpeg_next::{format, Dictionary, Packet};
 use std::path::Path;
 
 /// Opens `path` for reading with `protocol_whitelist=file` (which nested opens inherit, so no
@@ -38,5 +38,28 @@ pub fn open(path: &Path) -> Result<format::context::Input, MediaError> {
             Some(format) => Err(Unplayable::FormatNotAccepted { format }.into()),
             None => Err(e.into()),
         },
+    }
+}
+
+/// Whether FFmpeg failed for want of memory (an allocation refused under the worker's RLIMIT_AS).
+pub fn is_out_of_memory(e: &ffmpeg_next::Error) -> bool {
+    matches!(e, ffmpeg_next::Error::Other { errno } if *errno == ffmpeg_next::util::error::ENOMEM)
+}
+
+/// The next packet of `input` with its stream's index; `None` at the end. A corrupt packet is
+/// skipped (the demuxer resyncs past it) and another read error ends the file, as FFmpeg's own
+/// packet iterator does; but running out of memory is an error, so a worker at its memory
+/// limit never takes it for the end of a short file.
+pub fn next_packet(
+    input: &mut format::context::Input,
+) -> Result<Option<(usize, Packet)>, MediaError> {
+    let mut packet = Packet::empty();
+    loop {
+        match packet.read(input) {
+            Ok(()) => return Ok(Some((packet.stream(), packet))),
+            Err(ffmpeg_next::Error::InvalidData) => continue,
+            Err(e) if is_out_of_memory(&e) => return Err(e.into()),
+            Err(_) => return Ok(None),
+        }
     }
 }

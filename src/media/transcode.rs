@@ -233,8 +233,7 @@ pub fn transcode(
     let mut thumbnail =
         super::thumbnail::Thumbnailer::new(dir, settings.thumbnail_width, duration_us);
     let mut last_percent = 0;
-    for (stream, packet) in input.packets() {
-        let index = stream.index();
+    while let Some((index, packet)) = super::input::next_packet(&mut input)? {
         if let (Some(ts), Some(&(start, tb))) = (packet.pts().or(packet.dts()), starts.get(index)) {
             check_read_so_far(ts_ms(ts - start, tb), limits)?;
         }

@@ -26,6 +26,17 @@ pub fn run() -> ExitCode {
             return ExitCode::from(NO_REQUEST);
         }
     };
+    // Limits first, so that nothing of this process escapes them, not even its own threads.
+    if let Err(e) = limit_self(&request.resources) {
+        let answer = Answer::Failed {
+            message: format!("cannot set the worker's resource limits: {e}"),
+            out_of_memory: false,
+        };
+        return match protocol::write(&mut io::stdout().lock(), &answer) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(_) => ExitCode::from(ORPHANED),
+        };
+    }
     // The server keeps our stdin open until it has the answer. When it closes (the server
     // stopped, or was killed), the work is for nobody: stop at once rather than hold a core.
     let watcher = std::thread::Builder::new()
@@ -38,13 +49,7 @@ pub fn run() -> ExitCode {
     if let Err(e) = watcher {
         tracing::warn!(error = %e, "the media worker cannot watch for its server");
     }
-    let answer = match limit_self(&request.resources) {
-        Ok(()) => answer(request.work),
-        Err(e) => Answer::Failed {
-            message: format!("cannot set the worker's resource limits: {e}"),
-            out_of_memory: false,
-        },
-    };
+    let answer = answer(request.work);
     match protocol::write(&mut io::stdout().lock(), &answer) {
         Ok(()) => ExitCode::SUCCESS,
         Err(_) => ExitCode::from(ORPHANED),
@@ -70,7 +75,8 @@ fn answer(work: Work) -> Answer {
                 Ok(probe)
             }) {
                 Ok(probe) => Answer::Probed { probe },
-                Err(reason) => Answer::Unplayable { reason },
+                Err(MediaError::Unplayable(reason)) => Answer::Unplayable { reason },
+                Err(e) => failed(&e),
             }
         }
         Work::Transcode {
@@ -110,22 +116,21 @@ fn answer(work: Work) -> Answer {
                         .collect(),
                 },
                 Err(MediaError::Unplayable(reason)) => Answer::Unplayable { reason },
-                Err(e) => Answer::Failed {
-                    out_of_memory: is_out_of_memory(&e),
-                    message: e.to_string(),
-                },
+                Err(e) => failed(&e),
             }
         }
     }
 }
 
-/// Whether FFmpeg or the disk failed for want of memory (an allocation refused under RLIMIT_AS).
-fn is_out_of_memory(e: &MediaError) -> bool {
-    match e {
-        MediaError::Ffmpeg(ffmpeg_next::Error::Other { errno }) => {
-            *errno == ffmpeg_next::util::error::ENOMEM
-        }
+/// FFmpeg or the disk failed; for want of memory when an allocation was refused (RLIMIT_AS).
+fn failed(e: &MediaError) -> Answer {
+    let out_of_memory = match e {
+        MediaError::Ffmpeg(e) => super::input::is_out_of_memory(e),
         MediaError::Io(io) => io.kind() == io::ErrorKind::OutOfMemory,
         _ => false,
+    };
+    Answer::Failed {
+        message: e.to_string(),
+        out_of_memory,
     }
 }

@@ -2,7 +2,9 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod browser;
+pub mod hostile;
 pub mod process;
+pub mod upload;
 pub mod video;
 
 use std::net::SocketAddr;
