@@ -99,6 +99,21 @@ pub struct MediaSettings {
     pub max_width: u32,
     pub max_height: u32,
     pub max_duration_secs: u64,
+    pub max_streams: usize,
+    pub max_frame_rate: u32,
+    /// The program run as `PROGRAM media worker`; empty for this very binary.
+    pub worker_command: PathBuf,
+    /// Address space (RLIMIT_AS) of each media worker process.
+    pub worker_memory_bytes: u64,
+    /// CPU time (RLIMIT_CPU) of each media worker process.
+    #[serde(with = "humantime_serde_duration")]
+    pub worker_cpu_time: std::time::Duration,
+    /// Wall-clock time a job's worker may take before it is killed.
+    #[serde(with = "humantime_serde_duration")]
+    pub worker_wall_time: std::time::Duration,
+    /// Wall-clock time a probe's worker may take before it is killed.
+    #[serde(with = "humantime_serde_duration")]
+    pub probe_wall_time: std::time::Duration,
     pub ladder: Vec<Rung>,
 }
 
@@ -180,6 +195,13 @@ impl Default for Settings {
                 max_width: 3840,
                 max_height: 2160,
                 max_duration_secs: 6 * 3600,
+                max_streams: 16,
+                max_frame_rate: 120,
+                worker_command: PathBuf::new(),
+                worker_memory_bytes: 2 << 30,
+                worker_cpu_time: std::time::Duration::from_secs(16 * 3600),
+                worker_wall_time: std::time::Duration::from_secs(8 * 3600),
+                probe_wall_time: std::time::Duration::from_secs(600),
                 ladder: vec![
                     Rung {
                         name: "240p".into(),
@@ -322,6 +344,28 @@ impl Settings {
         if m.max_attempts == 0 {
             return invalid("media.max_attempts", "must be at least 1".into());
         }
+        if m.max_streams == 0 || m.max_frame_rate == 0 {
+            return invalid(
+                "media.max_streams",
+                "max_streams and max_frame_rate must be at least 1".into(),
+            );
+        }
+        // A worker maps ~295 MB before it opens anything (its libraries and first arenas).
+        if m.worker_memory_bytes < 384 << 20 {
+            return invalid(
+                "media.worker_memory_bytes",
+                "must be at least 402653184 (384 MiB)".into(),
+            );
+        }
+        for (key, d) in [
+            ("media.worker_cpu_time", m.worker_cpu_time),
+            ("media.worker_wall_time", m.worker_wall_time),
+            ("media.probe_wall_time", m.probe_wall_time),
+        ] {
+            if d.is_zero() {
+                return invalid(key, "must be positive".into());
+            }
+        }
         if m.keyframe_secs == 0
             || m.segment_secs < m.keyframe_secs
             || m.segment_secs % m.keyframe_secs != 0
@@ -435,6 +479,8 @@ impl Settings {
             max_width: self.media.max_width,
             max_height: self.media.max_height,
             max_duration_ms: self.media.max_duration_secs.saturating_mul(1000),
+            max_streams: self.media.max_streams,
+            max_frame_rate: self.media.max_frame_rate,
         }
     }
 

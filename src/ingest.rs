@@ -8,6 +8,7 @@ use crate::domain::lang::Lang;
 use crate::domain::manifest::{CourseManifest, ManifestError};
 use crate::domain::media::{Probe, Unplayable};
 use crate::domain::representation::content_type_for;
+use crate::media::isolation::ProbeError;
 use crate::media::jobs;
 use crate::services::{AddBlobError, Services};
 use crate::store::StoreError;
@@ -41,6 +42,11 @@ pub enum IngestError {
     },
     #[error("{path}: cannot play: {reason}")]
     Unplayable { path: PathBuf, reason: Unplayable },
+    #[error("{path}: {source}")]
+    Probe {
+        path: PathBuf,
+        source: crate::media::isolation::WorkerError,
+    },
     #[error("{path}: {source}")]
     Catalog {
         path: PathBuf,
@@ -157,13 +163,14 @@ pub fn ingest_course(
     observer: &mut dyn IngestObserver,
 ) -> Result<CourseOutcome, IngestError> {
     let manifest = read_manifest(dir)?;
-    let limits = services.settings.media_limits();
     let mut probes: BTreeMap<String, Probe> = BTreeMap::new();
     for file in manifest.lessons.iter().flat_map(|l| l.variants.values()) {
         if is_media(file) && !probes.contains_key(file) {
             let path = dir.join(file);
-            let probe = jobs::admit(&path, &limits)
-                .map_err(|reason| IngestError::Unplayable { path, reason })?;
+            let probe = jobs::admit(&services.settings, &path).map_err(|e| match e {
+                ProbeError::Unplayable(reason) => IngestError::Unplayable { path, reason },
+                ProbeError::Worker(source) => IngestError::Probe { path, source },
+            })?;
             probes.insert(file.clone(), probe);
         }
     }

@@ -9,7 +9,8 @@
 //! - [`services`] opens all of that from [`config`] settings.
 //! - Use cases, one module per noun: [`catalog`] (editing, publishing, the read view, station
 //!   sync), [`people`], [`sign_in`], [`ingest`] (course folders through the catalogue's use
-//!   cases), [`media`] (probing and processing).
+//!   cases), [`media`] (probing and processing, done by FFmpeg in `yuanjiao media worker`
+//!   child processes under resource limits, never in the server itself).
 //! - [`http`] serves it with actix-web.
 
 pub mod blobs;

@@ -119,6 +119,20 @@ enum MediaCommand {
     Add { file: PathBuf },
     /// Run every queued media job, then stop.
     Process,
+    /// Serve one probe or job request from `serve` on stdin (started by the server itself).
+    #[command(hide = true)]
+    Worker {
+        #[arg(long, default_value = "info")]
+        log_filter: String,
+        #[arg(long, value_enum, default_value = "json")]
+        log_format: WorkerLog,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum WorkerLog {
+    Json,
+    Pretty,
 }
 
 #[derive(Subcommand)]
@@ -129,6 +143,17 @@ enum BlobCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The worker reads no settings: its server sends what it needs with the request.
+    if let Command::Media {
+        command: MediaCommand::Worker {
+            log_filter,
+            log_format,
+        },
+    } = &cli.command
+    {
+        init_tracing_with(log_filter, matches!(log_format, WorkerLog::Json));
+        return yuanjiao::media::worker::run();
+    }
     let settings = match Settings::load(cli.config.as_deref()) {
         Ok(s) => s,
         Err(e) => {
@@ -309,9 +334,13 @@ fn ingest(services: &Services, dir: &std::path::Path) -> anyhow::Result<ExitCode
 }
 
 fn media(services: &Services, command: MediaCommand) -> anyhow::Result<ExitCode> {
+    if let MediaCommand::Worker { .. } = command {
+        // Dispatched in `main` before any settings are read.
+        return Ok(yuanjiao::media::worker::run());
+    }
     let mut console = console::Console::new();
     if let MediaCommand::Add { file } = command {
-        let probe = match yuanjiao::media::jobs::admit(&file, &services.settings.media_limits()) {
+        let probe = match yuanjiao::media::jobs::admit(&services.settings, &file) {
             Ok(probe) => probe,
             Err(reason) => {
                 eprintln!("{}: cannot play: {reason}", file.display());
@@ -339,13 +368,17 @@ fn media(services: &Services, command: MediaCommand) -> anyhow::Result<ExitCode>
 }
 
 fn init_tracing(settings: &Settings) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&settings.log.filter));
     let json = match settings.log.format {
         LogFormat::Json => true,
         LogFormat::Pretty => false,
         LogFormat::Auto => !std::io::stderr().is_terminal(),
     };
+    init_tracing_with(&settings.log.filter, json);
+}
+
+fn init_tracing_with(filter: &str, json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -52,11 +52,17 @@ impl Services {
         let floor = FreeSpaceFloor::new(&dir, settings.storage.min_free_bytes);
         let blobs = BlobStore::open(&dir, floor.clone()).map_err(data_dir_error)?;
         let store = Store::open(&dir, floor.clone())?;
-        let requeued = store.requeue_interrupted_jobs()?;
+        let (requeued, failed) = store.requeue_interrupted_jobs(settings.media.max_attempts)?;
         if requeued > 0 {
             tracing::info!(
                 requeued,
                 "media jobs interrupted by a stop are queued again"
+            );
+        }
+        if failed > 0 {
+            tracing::warn!(
+                failed,
+                "media jobs interrupted on every try are failed, not queued again"
             );
         }
         // Read once now, so a damaged organisation record is logged at start.

@@ -1,6 +1,9 @@
 //! The media job queue survives `kill -9`: the interrupted job is redone after a restart, no
-//! partial output is kept, and the outputs are the same as an uninterrupted run's.
+//! partial output is kept, and the outputs are the same as an uninterrupted run's; a job
+//! interrupted on every try is failed after `media.max_attempts`, not retried for ever.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
@@ -28,6 +31,7 @@ fn settings(data: &Path) -> Settings {
     s.storage.data_dir = data.to_path_buf();
     s.storage.min_free_bytes = 0;
     s.media.threads = 2;
+    s.media.worker_command = env!("CARGO_BIN_EXE_yuanjiao").into();
     s
 }
 
@@ -71,7 +75,7 @@ fn make_source(dir: &Path) -> std::path::PathBuf {
 /// Stores and queues the source in `data`; returns its address.
 fn queue(data: &Path, source: &Path) -> Sha256 {
     let services = Services::open(settings(data), Arc::new(SystemClock)).unwrap();
-    let probe = jobs::admit(source, &services.settings.media_limits()).unwrap();
+    let probe = jobs::admit(&services.settings, source).unwrap();
     let (stored, _) = services
         .add_blob(std::fs::File::open(source).unwrap(), "long-lesson.mp4")
         .unwrap();
@@ -94,16 +98,11 @@ fn derived(services: &Services, sha: &Sha256) -> Vec<(String, String)> {
     services.store.derived_files(sha).unwrap()
 }
 
-#[test]
-fn a_job_killed_mid_way_is_redone_after_restart_with_the_same_outputs() {
-    let dir = tempfile::tempdir().unwrap();
-    let source = make_source(dir.path());
-    let (killed_dir, clean_dir) = (dir.path().join("killed"), dir.path().join("clean"));
-    let sha = queue(&killed_dir, &source);
-
+/// `yuanjiao serve` on `data`; the server and the address it listens on.
+fn serve(data: &Path) -> (Killed, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_yuanjiao"))
         .arg("serve")
-        .env("YJ__STORAGE__DATA_DIR", &killed_dir)
+        .env("YJ__STORAGE__DATA_DIR", data)
         .env("YJ__STORAGE__MIN_FREE_BYTES", "0")
         .env("YJ__SERVER__BIND", "127.0.0.1:0")
         .env("YJ__LOG__FILTER", "warn")
@@ -113,7 +112,7 @@ fn a_job_killed_mid_way_is_redone_after_restart_with_the_same_outputs() {
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
-    let mut server = Killed(child);
+    let server = Killed(child);
     let line = BufReader::new(stdout)
         .lines()
         .map_while(Result::ok)
@@ -125,6 +124,17 @@ fn a_job_killed_mid_way_is_redone_after_restart_with_the_same_outputs() {
         .unwrap()
         .trim_end_matches('/')
         .to_string();
+    (server, addr)
+}
+
+#[test]
+fn a_job_killed_mid_way_is_redone_after_restart_with_the_same_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = make_source(dir.path());
+    let (killed_dir, clean_dir) = (dir.path().join("killed"), dir.path().join("clean"));
+    let sha = queue(&killed_dir, &source);
+
+    let (mut server, addr) = serve(&killed_dir);
     let started = Instant::now();
     loop {
         let asset: serde_json::Value =
@@ -175,4 +185,50 @@ fn a_job_killed_mid_way_is_redone_after_restart_with_the_same_outputs() {
         derived(&clean, &sha),
         "the same files, byte for byte"
     );
+}
+
+#[test]
+fn a_job_interrupted_with_its_server_on_every_start_is_failed_after_max_attempts() {
+    use support::process::{alive, media_workers, wait_until};
+    let dir = tempfile::tempdir().unwrap();
+    let source = make_source(dir.path());
+    let data = dir.path().join("data");
+    let sha = queue(&data, &source);
+    for attempt in 1..=3u64 {
+        // As if the file took the whole server down with it, on every start.
+        let (mut server, addr) = serve(&data);
+        let workers = wait_until("the job at work", Duration::from_secs(120), || {
+            let asset: serde_json::Value =
+                serde_json::from_str(&get(&addr, &format!("/api/v1/assets/{sha}"))).unwrap();
+            let job = &asset["processing"];
+            assert_ne!(
+                job["status"], "ready",
+                "the job finished before it could be interrupted"
+            );
+            let workers = media_workers(server.0.id());
+            (job["status"] == "processing" && job["attempts"] == attempt && !workers.is_empty())
+                .then_some(workers)
+        });
+        server.0.kill().unwrap();
+        server.0.wait().unwrap();
+        wait_until("its worker gone with it", Duration::from_secs(10), || {
+            workers.iter().all(|w| !alive(*w)).then_some(())
+        });
+    }
+    let reopened = Services::open(settings(&data), Arc::new(SystemClock)).unwrap();
+    let job = reopened.store.job(&sha).unwrap().unwrap();
+    assert_eq!(
+        (job.status, job.attempts),
+        (JobStatus::Failed, 3),
+        "{job:?}"
+    );
+    assert!(
+        job.error.as_deref().unwrap().contains("on each of 3 tries"),
+        "{job:?}"
+    );
+    assert!(
+        jobs::run_next(&reopened, &mut |_, _| {}).unwrap().is_none(),
+        "not queued again"
+    );
+    assert!(derived(&reopened, &sha).is_empty());
 }

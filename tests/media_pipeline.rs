@@ -7,8 +7,10 @@ mod support;
 use ffmpeg_next as ffmpeg;
 use std::path::{Path, PathBuf};
 use support::{header, TestApp};
+use yuanjiao::config::Settings;
 use yuanjiao::domain::digest::Sha256;
-use yuanjiao::domain::media::{Limits, StreamKind, Unplayable};
+use yuanjiao::domain::media::{Probe, StreamKind, Unplayable};
+use yuanjiao::media::isolation::ProbeError;
 use yuanjiao::media::jobs;
 use yuanjiao::store::JobStatus;
 
@@ -18,15 +20,22 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-const LIMITS: Limits = Limits {
-    max_width: 3840,
-    max_height: 2160,
-    max_duration_ms: 6 * 3600 * 1000,
-};
+/// Default settings, adjusted, with this package's binary as the media worker.
+fn settings(adjust: impl FnOnce(&mut Settings)) -> Settings {
+    let mut s = Settings::default();
+    s.media.worker_command = support::WORKER.into();
+    adjust(&mut s);
+    s
+}
+
+/// Probes `path` in a media worker under the default limits.
+fn admit(path: &Path) -> Result<Probe, ProbeError> {
+    jobs::admit(&settings(|_| {}), path)
+}
 
 #[test]
 fn probes_of_the_fixtures_match_their_known_values() {
-    let av = jobs::admit(&fixture("av.mp4"), &LIMITS).unwrap();
+    let av = admit(&fixture("av.mp4")).unwrap();
     assert!(av.container.contains("mp4"));
     assert!(
         (1990..=2100).contains(&av.duration_ms),
@@ -52,7 +61,7 @@ fn probes_of_the_fixtures_match_their_known_values() {
     assert_eq!(audio[0].language.as_deref(), Some("zho"));
     assert!(audio[0].bit_rate.is_some());
 
-    let sound = jobs::admit(&fixture("audio.m4a"), &LIMITS).unwrap();
+    let sound = admit(&fixture("audio.m4a")).unwrap();
     assert!(sound.video().is_none());
     assert!(
         (2990..=3100).contains(&sound.duration_ms),
@@ -66,7 +75,7 @@ fn probes_of_the_fixtures_match_their_known_values() {
     );
     assert_eq!(track[0].language.as_deref(), Some("bod"));
 
-    let two = jobs::admit(&fixture("two-languages.mp4"), &LIMITS).unwrap();
+    let two = admit(&fixture("two-languages.mp4")).unwrap();
     let langs: Vec<_> = two
         .audio()
         .map(|a| a.language.clone().unwrap_or_default())
@@ -101,7 +110,7 @@ fn bad_inputs(dir: &Path) -> Vec<(PathBuf, &'static str)> {
                 "subtitles.mp4",
                 b"WEBVTT\n\n00:00.000 --> 00:02.000\nhello\n",
             ),
-            "no audio or video stream decodes",
+            "webvtt is not a format this server accepts",
         ),
     ]
 }
@@ -110,29 +119,25 @@ fn bad_inputs(dir: &Path) -> Vec<(PathBuf, &'static str)> {
 fn every_bad_input_is_rejected_with_its_reason() {
     let dir = tempfile::tempdir().unwrap();
     for (path, reason) in bad_inputs(dir.path()) {
-        let err = jobs::admit(&path, &LIMITS).expect_err(reason);
+        let err = admit(&path).expect_err(reason);
         assert!(
             err.to_string().contains(reason),
             "{}: {err}",
             path.display()
         );
     }
-    let small = Limits {
-        max_width: 100,
-        max_height: 100,
-        max_duration_ms: LIMITS.max_duration_ms,
-    };
+    let small = settings(|s| {
+        s.media.max_width = 100;
+        s.media.max_height = 100;
+    });
     assert!(matches!(
-        jobs::admit(&fixture("av.mp4"), &small),
-        Err(Unplayable::TooLarge { .. })
+        jobs::admit(&small, &fixture("av.mp4")),
+        Err(ProbeError::Unplayable(Unplayable::TooLarge { .. }))
     ));
-    let short = Limits {
-        max_duration_ms: 1000,
-        ..LIMITS
-    };
+    let short = settings(|s| s.media.max_duration_secs = 1);
     assert!(matches!(
-        jobs::admit(&fixture("av.mp4"), &short),
-        Err(Unplayable::TooLong { .. })
+        jobs::admit(&short, &fixture("av.mp4")),
+        Err(ProbeError::Unplayable(Unplayable::TooLong { .. }))
     ));
 }
 
@@ -179,7 +184,7 @@ async fn a_course_with_a_bad_video_stores_nothing() {
 /// Stores a fixture, queues its job and runs it to the end in this process.
 fn process(app: &TestApp, name: &str) -> Sha256 {
     let path = fixture(name);
-    let probe = jobs::admit(&path, &LIMITS).unwrap();
+    let probe = admit(&path).unwrap();
     let (stored, _) = app
         .services
         .add_blob(std::fs::File::open(&path).unwrap(), name)
@@ -452,7 +457,7 @@ async fn a_stored_file_found_unplayable_while_processing_is_422_with_its_reason(
 async fn a_job_that_keeps_failing_is_retried_up_to_the_limit_then_failed_with_its_reason() {
     let app = TestApp::spawn_with(|s| s.media.max_attempts = 3).await;
     let path = fixture("av.mp4");
-    let probe = jobs::admit(&path, &LIMITS).unwrap();
+    let probe = admit(&path).unwrap();
     let (stored, _) = app
         .services
         .add_blob(std::fs::File::open(&path).unwrap(), "av.mp4")

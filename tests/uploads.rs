@@ -1615,14 +1615,11 @@ async fn an_unplayable_video_is_rejected_with_the_probe_reason_and_attached_nowh
     assert_eq!(state["state"], "rejected", "{body}");
     let reason = state["reason"].as_str().unwrap();
     assert!(!reason.trim().is_empty(), "{body}");
-    let expected = yuanjiao::media::jobs::admit(
-        &{
-            let p = app.dir.path().join("noise.mp4");
-            std::fs::write(&p, &noise).unwrap();
-            p
-        },
-        &app.services.settings.media_limits(),
-    )
+    let expected = yuanjiao::media::jobs::admit(&app.services.settings, &{
+        let p = app.dir.path().join("noise.mp4");
+        std::fs::write(&p, &noise).unwrap();
+        p
+    })
     .unwrap_err()
     .to_string();
     assert_eq!(reason, expected, "the probe's own reason");

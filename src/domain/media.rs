@@ -92,19 +92,45 @@ impl Probe {
 }
 
 /// What the server agrees to process.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
     pub max_width: u32,
     pub max_height: u32,
     pub max_duration_ms: u64,
+    /// Streams of any kind in one file.
+    pub max_streams: usize,
+    /// Frames per second of the video.
+    pub max_frame_rate: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// The FFmpeg demuxers of real lesson files: MP4/MOV/M4A, Matroska/WebM, MPEG-TS, AVI, FLV, MP3,
+/// AAC (ADTS), WAV, Ogg and FLAC. Playlists and indirections (HLS, DASH, concat, image
+/// sequences…) are not here: each of them opens further files or URLs named inside the upload.
+pub const ACCEPTED_FORMATS: &[&str] = &[
+    "mov", "mp4", "m4a", "matroska", "webm", "mpegts", "avi", "flv", "mp3", "aac", "wav", "ogg",
+    "flac",
+];
+
+/// Whether a demuxer, by FFmpeg's name for it (a comma list such as "mov,mp4,m4a,3gp,3g2,mj2"),
+/// is one of the accepted ones.
+pub fn format_accepted(name: &str) -> bool {
+    name.split(',')
+        .any(|n| ACCEPTED_FORMATS.contains(&n.trim()))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum Unplayable {
     #[error("the file is empty")]
     Empty,
     #[error("not a media file FFmpeg can read: {0}")]
     Unreadable(String),
+    #[error(
+        "{format} is not a format this server accepts (MP4/MOV, Matroska/WebM, MPEG-TS, AVI, \
+         FLV, MP3, AAC, M4A, WAV, Ogg, FLAC)"
+    )]
+    FormatNotAccepted { format: String },
+    #[error("{streams} streams are more than the {max} this server accepts")]
+    TooManyStreams { streams: usize, max: usize },
     #[error("no audio or video stream decodes")]
     NoDecodableStream,
     #[error("the duration is zero or unknown")]
@@ -116,6 +142,8 @@ pub enum Unplayable {
         max_width: u32,
         max_height: u32,
     },
+    #[error("{} fps is faster than the {max} fps this server accepts", *.millifps as f64 / 1000.0)]
+    FrameRateTooHigh { millifps: u64, max: u32 },
     #[error("{duration_ms} ms is longer than the {max_ms} ms this server accepts")]
     TooLong { duration_ms: u64, max_ms: u64 },
     #[error("the file is truncated: only {readable_ms} of {duration_ms} ms can be read")]
@@ -127,17 +155,54 @@ fn truncation_slack_ms(duration_ms: u64) -> u64 {
     (duration_ms / 100).max(200)
 }
 
-/// Whether a probed file can play, with the first reason it cannot.
+/// How far past the duration limit media is read before it is called too long: a last frame's
+/// duration, so a file of exactly the limit passes.
+pub const DURATION_SLACK_MS: u64 = 1_000;
+
+/// Whether a file with `streams` streams may be looked at further (checked before any decoder
+/// is opened, so a file of a thousand streams costs nothing).
+pub fn check_stream_count(streams: usize, limits: &Limits) -> Result<(), Unplayable> {
+    if streams > limits.max_streams {
+        return Err(Unplayable::TooManyStreams {
+            streams,
+            max: limits.max_streams,
+        });
+    }
+    Ok(())
+}
+
+/// Whether media read up to `read_ms` (by packet timestamps) is still within the duration
+/// limit; readers stop at the first `Err`, whatever the container claims.
+pub fn check_read_so_far(read_ms: u64, limits: &Limits) -> Result<(), Unplayable> {
+    if read_ms > limits.max_duration_ms.saturating_add(DURATION_SLACK_MS) {
+        return Err(Unplayable::TooLong {
+            duration_ms: read_ms,
+            max_ms: limits.max_duration_ms,
+        });
+    }
+    Ok(())
+}
+
+/// Whether a probed file can play, with the first reason it cannot. The duration limit holds
+/// for what could be read as well as for what the container claims: a header saying 1 s does
+/// not let six hours through.
 pub fn check_playable(probe: &Probe, limits: &Limits) -> Result<(), Unplayable> {
+    if !format_accepted(&probe.container) {
+        return Err(Unplayable::FormatNotAccepted {
+            format: probe.container.clone(),
+        });
+    }
+    check_stream_count(probe.streams.len(), limits)?;
     if probe.video().is_none() && probe.audio().next().is_none() {
         return Err(Unplayable::NoDecodableStream);
     }
     if probe.duration_ms == 0 {
         return Err(Unplayable::NoDuration);
     }
-    if probe.duration_ms > limits.max_duration_ms {
+    let longest = probe.duration_ms.max(probe.readable_ms);
+    if longest > limits.max_duration_ms {
         return Err(Unplayable::TooLong {
-            duration_ms: probe.duration_ms,
+            duration_ms: longest,
             max_ms: limits.max_duration_ms,
         });
     }
@@ -152,6 +217,15 @@ pub fn check_playable(probe: &Probe, limits: &Limits) -> Result<(), Unplayable> 
             });
         }
     }
+    for v in probe.streams.iter().filter(|s| s.kind == StreamKind::Video) {
+        let fps = v.frame_rate.unwrap_or(0.0);
+        if fps > f64::from(limits.max_frame_rate) {
+            return Err(Unplayable::FrameRateTooHigh {
+                millifps: (fps * 1000.0).round() as u64,
+                max: limits.max_frame_rate,
+            });
+        }
+    }
     if probe.readable_ms + truncation_slack_ms(probe.duration_ms) < probe.duration_ms {
         return Err(Unplayable::Truncated {
             readable_ms: probe.readable_ms,
@@ -159,6 +233,21 @@ pub fn check_playable(probe: &Probe, limits: &Limits) -> Result<(), Unplayable> 
         });
     }
     Ok(())
+}
+
+/// Whether work found interrupted at start-up (a media job, an upload's probe) is tried again.
+/// Each try is counted when it starts, so work that takes the server or its worker down with it
+/// is given up after `max_attempts`, not retried in a loop for ever.
+pub fn retry_after_interruption(attempts: u32, max_attempts: u32) -> bool {
+    attempts < max_attempts
+}
+
+/// The reason recorded for work given up by `retry_after_interruption`.
+pub fn interrupted_reason(attempts: u32) -> String {
+    format!(
+        "stopped before it finished on each of {attempts} tries (the server or its media worker \
+         died); not tried again"
+    )
 }
 
 /// One rung of the configured ladder.
@@ -171,7 +260,7 @@ pub struct Rung {
 }
 
 /// A rendition to make from a given source.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlannedRendition {
     pub name: String,
     pub width: u32,

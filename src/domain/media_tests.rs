@@ -30,6 +30,8 @@ const LIMITS: Limits = Limits {
     max_width: 3840,
     max_height: 2160,
     max_duration_ms: 6 * 3600 * 1000,
+    max_streams: 16,
+    max_frame_rate: 120,
 };
 
 #[test]
@@ -90,6 +92,100 @@ fn each_kind_of_unplayable_file_has_its_reason() {
     for (p, want) in cases {
         assert_eq!(check_playable(&p, &LIMITS), Err(want));
     }
+}
+
+#[test]
+fn a_container_that_claims_less_than_it_holds_is_limited_by_what_it_holds() {
+    let lying = probe(
+        vec![stream(StreamKind::Video, 640, 360)],
+        1_000,
+        7 * 3600 * 1000,
+    );
+    assert_eq!(
+        check_playable(&lying, &LIMITS),
+        Err(Unplayable::TooLong {
+            duration_ms: 7 * 3600 * 1000,
+            max_ms: 6 * 3600 * 1000
+        })
+    );
+    assert_eq!(check_read_so_far(6 * 3600 * 1000, &LIMITS), Ok(()));
+    assert!(matches!(
+        check_read_so_far(6 * 3600 * 1000 + DURATION_SLACK_MS + 1, &LIMITS),
+        Err(Unplayable::TooLong { .. })
+    ));
+}
+
+#[test]
+fn streams_frame_rate_and_format_are_limited() {
+    let audio = StreamInfo {
+        kind: StreamKind::Audio,
+        width: None,
+        height: None,
+        frame_rate: None,
+        ..stream(StreamKind::Audio, 0, 0)
+    };
+    let many = probe(vec![audio; 40], 10_000, 10_000);
+    assert_eq!(
+        check_playable(&many, &LIMITS),
+        Err(Unplayable::TooManyStreams {
+            streams: 40,
+            max: 16
+        })
+    );
+    let mut fast = stream(StreamKind::Video, 640, 360);
+    fast.frame_rate = Some(1000.0);
+    let err = check_playable(&probe(vec![fast], 10_000, 10_000), &LIMITS).unwrap_err();
+    assert_eq!(
+        err,
+        Unplayable::FrameRateTooHigh {
+            millifps: 1_000_000,
+            max: 120
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "1000 fps is faster than the 120 fps this server accepts"
+    );
+    let mut playlist = probe(vec![stream(StreamKind::Video, 640, 360)], 10_000, 10_000);
+    playlist.container = "hls".into();
+    assert_eq!(
+        check_playable(&playlist, &LIMITS),
+        Err(Unplayable::FormatNotAccepted {
+            format: "hls".into()
+        })
+    );
+}
+
+#[test]
+fn only_the_demuxers_of_lesson_files_are_accepted() {
+    for name in [
+        "mov,mp4,m4a,3gp,3g2,mj2",
+        "matroska,webm",
+        "mpegts",
+        "avi",
+        "flv",
+        "mp3",
+        "aac",
+        "wav",
+        "ogg",
+        "flac",
+    ] {
+        assert!(format_accepted(name), "{name}");
+    }
+    for name in [
+        "hls", "dash", "concat", "image2", "lavfi", "tty", "rtsp", "sdp", "",
+    ] {
+        assert!(!format_accepted(name), "{name}");
+    }
+}
+
+#[test]
+fn interrupted_work_is_retried_only_while_attempts_are_left() {
+    assert!(retry_after_interruption(1, 3));
+    assert!(retry_after_interruption(2, 3));
+    assert!(!retry_after_interruption(3, 3));
+    assert!(!retry_after_interruption(4, 3));
+    assert!(interrupted_reason(3).contains("3 tries"));
 }
 
 #[test]

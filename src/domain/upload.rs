@@ -32,6 +32,10 @@ pub struct Upload {
     /// The lesson variant the file is for, from the metadata.
     #[serde(default)]
     pub attach: Option<Attach>,
+    /// Probes of the complete file started so far, each counted before it starts (see
+    /// `domain::media::retry_after_interruption`).
+    #[serde(default)]
+    pub verify_attempts: u32,
 }
 
 /// Where a finished upload goes in the catalogue, and how that went.

@@ -11,6 +11,7 @@ fn upload(length: Option<u64>, offset: u64) -> Upload {
         expires_ms: 1_000,
         state: UploadState::Receiving,
         attach: None,
+        verify_attempts: 0,
     }
 }
 

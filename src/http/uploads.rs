@@ -431,7 +431,7 @@ impl From<UploadOpError> for ApiError {
             }
             E::Store(s) => s.into(),
             E::Blob(crate::blobs::BlobError::Space(s)) => s.into(),
-            E::Io(_) | E::Blob(_) => {
+            E::Io(_) | E::Blob(_) | E::Worker(_) => {
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
             }
         }

@@ -84,7 +84,7 @@ pub fn package(
 
 /// Copies every stream of `source` into an HLS fMP4 packaging in `out_dir`.
 fn remux(source: &Path, out_dir: &Path, segment_secs: u32) -> Result<(), MediaError> {
-    let mut input = format::input(source)?;
+    let mut input = super::input::open(source)?;
     let mut output = format::output_as(&out_dir.join("index.m3u8"), "hls")?;
     let mut time_bases = Vec::new();
     for stream in input.streams() {
@@ -113,8 +113,7 @@ fn remux(source: &Path, out_dir: &Path, segment_secs: u32) -> Result<(), MediaEr
         )));
     }
     let out_time_bases: Vec<_> = output.streams().map(|s| s.time_base()).collect();
-    for (stream, mut packet) in input.packets() {
-        let i = stream.index();
+    while let Some((i, mut packet)) = super::input::next_packet(&mut input)? {
         packet.rescale_ts(time_bases[i], out_time_bases[i]);
         packet.set_position(-1);
         packet.set_stream(i);

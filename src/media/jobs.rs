@@ -1,12 +1,16 @@
-//! The persistent media job queue. A job per video source lives in sled; workers claim one at
-//! a time, make every derived file in a scratch folder, store each as a blob, and only then
-//! record them. A job interrupted by a crash is found `processing` at start-up and redone from
-//! the beginning; its scratch folder went with the temp area, so nothing partial is kept.
+//! The persistent media job queue. A job per video source lives in sled; job threads claim one
+//! at a time (counting the attempt), have a media worker process make every derived file in a
+//! scratch folder, store each as a blob, and only then record them. A job interrupted by a
+//! crash is found `processing` at start-up and redone from the beginning while it has attempts
+//! left, and failed once it has none; its scratch folder went with the temp area, so nothing
+//! partial is kept.
 
+use super::isolation::{Isolation, ProbeError, TranscodeError, TranscodeJob, WorkerError};
 use super::transcode::EncodeSettings;
-use super::{hls, transcode, MediaError};
+use super::MediaError;
+use crate::config::Settings;
 use crate::domain::digest::Sha256;
-use crate::domain::media::{check_playable, plan_ladder, Limits, Probe, Unplayable};
+use crate::domain::media::{plan_ladder, Probe};
 use crate::services::{AddBlobError, Services};
 use crate::store::{Job, JobStatus, StoreError};
 use std::path::Path;
@@ -21,8 +25,28 @@ pub enum JobError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Blob(#[from] AddBlobError),
+    #[error(transparent)]
+    Worker(#[from] WorkerError),
     #[error("the source has no probe and no decodable video")]
     NoVideo,
+}
+
+impl From<TranscodeError> for JobError {
+    fn from(e: TranscodeError) -> Self {
+        match e {
+            TranscodeError::Unplayable(u) => JobError::Media(MediaError::Unplayable(u)),
+            TranscodeError::Worker(w) => JobError::Worker(w),
+        }
+    }
+}
+
+impl From<ProbeError> for JobError {
+    fn from(e: ProbeError) -> Self {
+        match e {
+            ProbeError::Unplayable(u) => JobError::Media(MediaError::Unplayable(u)),
+            ProbeError::Worker(w) => JobError::Worker(w),
+        }
+    }
 }
 
 impl JobError {
@@ -35,11 +59,10 @@ impl JobError {
     }
 }
 
-/// Probes a file that is about to become a media asset; the reason when it cannot play.
-pub fn admit(path: &Path, limits: &Limits) -> Result<Probe, Unplayable> {
-    let probe = super::probe::probe(path)?;
-    check_playable(&probe, limits)?;
-    Ok(probe)
+/// Probes, in a media worker, a file that is about to become a media asset, and checks it
+/// against `media.max_*`; the reason when it cannot play.
+pub fn admit(settings: &Settings, path: &Path) -> Result<Probe, ProbeError> {
+    Isolation::for_probes(settings).probe(path, &settings.media_limits())
 }
 
 /// Records an admitted blob's probe and, for video, queues its job unless it has one.
@@ -146,7 +169,7 @@ fn process(
     let source = services.blobs.path(sha256);
     let probe = match services.store.probe(sha256)? {
         Some(p) => p,
-        None => admit(&source, &services.settings.media_limits()).map_err(MediaError::from)?,
+        None => admit(&services.settings, &source)?,
     };
     let video = probe.video().ok_or(JobError::NoVideo)?;
     let ladder = plan_ladder(
@@ -165,9 +188,22 @@ fn process(
         threads: settings.threads,
         thumbnail_width: settings.thumbnail_width,
     };
-    let mut files = transcode::transcode(&source, &ladder, &encode, &scratch, progress)?;
-    let packaged = hls::package(&files, &scratch, settings.segment_secs)?;
-    files.extend(packaged);
+    let job = TranscodeJob {
+        source: &source,
+        dir: &scratch,
+        ladder: &ladder,
+        encode: &encode,
+        segment_secs: settings.segment_secs,
+        limits: services.settings.media_limits(),
+    };
+    let files = Isolation::for_jobs(&services.settings).transcode(job, progress);
+    let files = match files {
+        Ok(files) => files,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&scratch);
+            return Err(e.into());
+        }
+    };
     let mut derived = Vec::with_capacity(files.len());
     for file in &files {
         let reader = std::fs::File::open(&file.path).map_err(MediaError::from)?;

@@ -5,7 +5,34 @@
 #![allow(unsafe_code)]
 
 use ffmpeg_next::ffi;
+use std::cell::RefCell;
 use std::ffi::{c_char, c_int, c_void, CStr};
+
+thread_local! {
+    /// The demuxer FFmpeg last refused on this thread for not being on the format whitelist.
+    static REFUSED_FORMAT: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// The demuxer FFmpeg refused on this thread since the last call, by its name.
+///
+/// FFmpeg frees the format context when the whitelist refuses it, so its name survives only
+/// in the log line, prefixed as "[hls @ 0x…] Format not on whitelist 'mov,…'" (FFmpeg 5.1).
+pub fn take_refused_format() -> Option<String> {
+    REFUSED_FORMAT.with(|r| r.borrow_mut().take())
+}
+
+fn note_refused_format(line: &str) {
+    if !line.contains("Format not on whitelist") {
+        return;
+    }
+    let name = line
+        .strip_prefix('[')
+        .and_then(|rest| rest.split_once(" @ "))
+        .map(|(name, _)| name.to_string());
+    if let Some(name) = name {
+        REFUSED_FORMAT.with(|r| *r.borrow_mut() = Some(name));
+    }
+}
 
 /// Installs the callback; FFmpeg keeps calling it from any thread.
 pub fn route_into_tracing() {
@@ -46,6 +73,7 @@ unsafe extern "C" fn forward(
     if text.is_empty() {
         return;
     }
+    note_refused_format(text);
     // FFmpeg's errors are mostly about input we then reject with a reason of our own.
     if level <= ffi::AV_LOG_FATAL {
         tracing::error!(target: "ffmpeg", "{text}");
@@ -53,5 +81,19 @@ unsafe extern "C" fn forward(
         tracing::warn!(target: "ffmpeg", "{text}");
     } else {
         tracing::debug!(target: "ffmpeg", "{text}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_refused_demuxer_is_read_from_its_log_line() {
+        note_refused_format("[hls @ 0x55d0c0de] Format not on whitelist 'mov,mp4'");
+        assert_eq!(take_refused_format().as_deref(), Some("hls"));
+        assert_eq!(take_refused_format(), None);
+        note_refused_format("[mov,mp4,m4a,3gp,3g2,mj2 @ 0x1] moov atom not found");
+        assert_eq!(take_refused_format(), None);
     }
 }

@@ -1,8 +1,14 @@
 //! ffmpeg-next: probing, renditions, thumbnails, HLS packaging and the persistent job queue
-//! that runs them. Everything here blocks; callers run it on worker threads.
+//! that runs them. FFmpeg itself runs only in `yuanjiao media worker` processes (`worker`),
+//! which the server starts and watches through `isolation`; the server never opens an
+//! uploaded file with FFmpeg. Everything here blocks; callers run it on worker threads.
 
+mod input;
+pub mod isolation;
 mod log;
 pub mod probe;
+pub mod protocol;
+pub mod worker;
 
 use std::sync::Once;
 

@@ -1,9 +1,13 @@
 //! What a media file holds, read with FFmpeg: container, duration, streams, and whether each
 //! stream decodes. Every packet is read once (no decoding past the first frames), so a file
-//! cut short is found here, not when forty members sit before a blank screen.
+//! cut short is found here, not when forty members sit before a blank screen; reading stops
+//! once the packets pass the duration limit, whatever the container claims.
 
-use crate::domain::media::{Probe, StreamInfo, StreamKind, Unplayable};
-use ffmpeg_next::{codec, format, frame, media, Rational};
+use super::MediaError;
+use crate::domain::media::{
+    check_read_so_far, check_stream_count, Limits, Probe, StreamInfo, StreamKind, Unplayable,
+};
+use ffmpeg_next::{codec, frame, media, Rational};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -33,40 +37,59 @@ enum Trial {
     Audio(ffmpeg_next::decoder::Audio),
 }
 
-impl Trial {
-    /// Feeds one packet; true once a frame came out.
-    fn feed(&mut self, packet: &ffmpeg_next::Packet) -> bool {
-        match self {
-            Trial::Video(d) => {
-                d.send_packet(packet).is_ok() && d.receive_frame(&mut frame::Video::empty()).is_ok()
-            }
-            Trial::Audio(d) => {
-                d.send_packet(packet).is_ok() && d.receive_frame(&mut frame::Audio::empty()).is_ok()
-            }
-        }
-    }
-
-    /// Drains the decoder at the end of the file (a short file may hold fewer packets than it delays).
-    fn finish(&mut self) -> bool {
-        match self {
-            Trial::Video(d) => {
-                d.send_eof().is_ok() && d.receive_frame(&mut frame::Video::empty()).is_ok()
-            }
-            Trial::Audio(d) => {
-                d.send_eof().is_ok() && d.receive_frame(&mut frame::Audio::empty()).is_ok()
-            }
-        }
+/// Whether a step of a trial decode made a frame; only running out of memory is an error (a
+/// stream that does not decode is a finding, not a failure).
+fn decoded(step: Result<(), ffmpeg_next::Error>) -> Result<bool, MediaError> {
+    match step {
+        Ok(()) => Ok(true),
+        Err(e) if super::input::is_out_of_memory(&e) => Err(e.into()),
+        Err(_) => Ok(false),
     }
 }
 
-/// Reads `path`; an unreadable or empty file is `Unplayable` with its reason. The probe of a
-/// readable file may still be unplayable: see `domain::media::check_playable`.
-pub fn probe(path: &Path) -> Result<Probe, Unplayable> {
-    super::init();
-    if std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) == 0 {
-        return Err(Unplayable::Empty);
+impl Trial {
+    /// Feeds one packet; true once a frame came out.
+    fn feed(&mut self, packet: &ffmpeg_next::Packet) -> Result<bool, MediaError> {
+        let sent = match self {
+            Trial::Video(d) => d.send_packet(packet),
+            Trial::Audio(d) => d.send_packet(packet),
+        };
+        Ok(decoded(sent)? && self.receive()?)
     }
-    let mut input = format::input(path).map_err(|e| Unplayable::Unreadable(e.to_string()))?;
+
+    /// Drains the decoder at the end of the file (a short file may hold fewer packets than it delays).
+    fn finish(&mut self) -> Result<bool, MediaError> {
+        let sent = match self {
+            Trial::Video(d) => d.send_eof(),
+            Trial::Audio(d) => d.send_eof(),
+        };
+        Ok(decoded(sent)? && self.receive()?)
+    }
+
+    fn receive(&mut self) -> Result<bool, MediaError> {
+        decoded(match self {
+            Trial::Video(d) => d.receive_frame(&mut frame::Video::empty()),
+            Trial::Audio(d) => d.receive_frame(&mut frame::Audio::empty()),
+        })
+    }
+}
+
+/// Reads `path`; an unreadable or empty file, one of too many streams, or one whose packets
+/// run past the duration limit is `MediaError::Unplayable` with its reason; any other error
+/// (out of memory) is the worker's, not the file's. The probe of a readable file may still be
+/// unplayable: see `domain::media::check_playable`. Runs in the media worker.
+pub fn probe(path: &Path, limits: &Limits) -> Result<Probe, MediaError> {
+    if std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) == 0 {
+        return Err(Unplayable::Empty.into());
+    }
+    let mut input = match super::input::open(path) {
+        Ok(input) => input,
+        Err(MediaError::Ffmpeg(e)) if !super::input::is_out_of_memory(&e) => {
+            return Err(Unplayable::Unreadable(e.to_string()).into())
+        }
+        Err(e) => return Err(e),
+    };
+    check_stream_count(input.streams().count(), limits)?;
     let mut streams = Vec::new();
     let mut trials: HashMap<usize, (Trial, usize)> = HashMap::new();
     let mut starts: HashMap<usize, (i64, Rational)> = HashMap::new();
@@ -94,7 +117,10 @@ pub fn probe(path: &Path) -> Result<Probe, Unplayable> {
             stream.index(),
             (stream.start_time().max(0), stream.time_base()),
         );
-        let decoder = codec::context::Context::from_parameters(params).map(|c| c.decoder());
+        let decoder = match codec::context::Context::from_parameters(params) {
+            Err(e) if super::input::is_out_of_memory(&e) => return Err(e.into()),
+            opened => opened.map(|c| c.decoder()),
+        };
         match (medium, decoder) {
             (media::Type::Video, Ok(d)) => {
                 if let Ok(v) = d.video() {
@@ -119,18 +145,19 @@ pub fn probe(path: &Path) -> Result<Probe, Unplayable> {
         streams.push(info);
     }
     let mut readable_ms = 0u64;
-    for (stream, packet) in input.packets() {
-        let index = stream.index();
-        let tb = stream.time_base();
+    while let Some((index, packet)) = super::input::next_packet(&mut input)? {
+        let Some(&(start, tb)) = starts.get(&index) else {
+            continue;
+        };
         if let Some(pts) = packet.pts().or(packet.dts()) {
-            let start = starts.get(&index).map_or(0, |s| s.0);
             let end = to_ms(pts - start + packet.duration().max(0), tb);
             readable_ms = readable_ms.max(end);
+            check_read_so_far(readable_ms, limits)?;
         }
         if let Some((trial, tried)) = trials.get_mut(&index) {
             if *tried < DECODE_ATTEMPTS {
                 *tried += 1;
-                if trial.feed(&packet) {
+                if trial.feed(&packet)? {
                     mark_decodable(&mut streams, index);
                     trials.remove(&index);
                 }
@@ -138,7 +165,7 @@ pub fn probe(path: &Path) -> Result<Probe, Unplayable> {
         }
     }
     for (index, (mut trial, _)) in trials {
-        if trial.finish() {
+        if trial.finish()? {
             mark_decodable(&mut streams, index);
         }
     }

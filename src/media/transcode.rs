@@ -3,7 +3,7 @@
 //! into every output, and take the thumbnail on the way.
 
 use super::MediaError;
-use crate::domain::media::PlannedRendition;
+use crate::domain::media::{check_read_so_far, Limits, PlannedRendition};
 use ffmpeg_next::format::Pixel;
 use ffmpeg_next::software::scaling;
 use ffmpeg_next::{codec, encoder, format, frame, media, Dictionary, Packet, Rational};
@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use super::audio::{drain_audio, AudioTrack, AUDIO_RATE};
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EncodeSettings {
     pub audio_kbps: u32,
     pub keyframe_secs: u32,
@@ -97,16 +97,21 @@ fn language_tag(language: Option<&str>) -> Dictionary<'static> {
 }
 
 /// Makes `ladder` (and `audio.m4a` when the source has audio) from `source` into `dir`,
-/// and `thumbnail.jpg`. `progress` hears the share of the source done, 0 to 100.
+/// and `thumbnail.jpg`. `progress` hears the share of the source done, 0 to 100. Stops with
+/// `Unplayable::TooLong` once packets pass the duration limit. Runs in the media worker.
 pub fn transcode(
     source: &Path,
     ladder: &[PlannedRendition],
     settings: &EncodeSettings,
+    limits: &Limits,
     dir: &Path,
     progress: &mut dyn FnMut(u8),
 ) -> Result<Vec<Written>, MediaError> {
-    super::init();
-    let mut input = format::input(source)?;
+    let mut input = super::input::open(source)?;
+    let starts: Vec<(i64, Rational)> = input
+        .streams()
+        .map(|s| (s.start_time().max(0), s.time_base()))
+        .collect();
     let duration_us = input.duration().max(1);
     let video_stream = input
         .streams()
@@ -228,8 +233,10 @@ pub fn transcode(
     let mut thumbnail =
         super::thumbnail::Thumbnailer::new(dir, settings.thumbnail_width, duration_us);
     let mut last_percent = 0;
-    for (stream, packet) in input.packets() {
-        let index = stream.index();
+    while let Some((index, packet)) = super::input::next_packet(&mut input)? {
+        if let (Some(ts), Some(&(start, tb))) = (packet.pts().or(packet.dts()), starts.get(index)) {
+            check_read_so_far(ts_ms(ts - start, tb), limits)?;
+        }
         if let Some(video) = video.as_mut().filter(|v| v.index == index) {
             video.decoder.send_packet(&packet)?;
             if let Some(done_us) = video.drain(&mut outputs, &out_time_bases, &mut thumbnail)? {
@@ -269,6 +276,16 @@ pub fn transcode(
     }
     progress(100);
     Ok(written)
+}
+
+/// Milliseconds of `ts` ticks of `tb` (0 for negative times).
+fn ts_ms(ts: i64, tb: Rational) -> u64 {
+    if ts <= 0 || tb.denominator() <= 0 || tb.numerator() <= 0 {
+        return 0;
+    }
+    (i128::from(ts) * i128::from(tb.numerator()) * 1000 / i128::from(tb.denominator()))
+        .try_into()
+        .unwrap_or(u64::MAX)
 }
 
 /// The source's video: its decoder and the rungs its frames feed.

@@ -4,7 +4,7 @@
 
 use super::{decode, encode, Store, StoreError};
 use crate::domain::digest::Sha256;
-use crate::domain::media::Probe;
+use crate::domain::media::{interrupted_reason, retry_after_interruption, Probe};
 use serde::{Deserialize, Serialize};
 
 const PROBES: &str = "asset_probe";
@@ -147,24 +147,40 @@ impl Store {
         Ok(None)
     }
 
-    /// After a restart nothing is processing: interrupted jobs go back to the queue.
-    pub fn requeue_interrupted_jobs(&self) -> Result<usize, StoreError> {
+    /// After a restart nothing is processing: interrupted jobs go back to the queue with the
+    /// attempts they used (counted when they were claimed), or, with none left, are failed
+    /// with the reason. Returns (requeued, failed).
+    pub fn requeue_interrupted_jobs(
+        &self,
+        max_attempts: u32,
+    ) -> Result<(usize, usize), StoreError> {
         let tree = self.tree(JOBS)?;
-        let mut requeued = 0;
+        let (mut requeued, mut failed) = (0, 0);
         for entry in tree.iter() {
             let (key, value) = entry?;
             let job: Job = decode(JOBS, &value)?;
-            if job.status == JobStatus::Processing {
-                let again = Job {
+            if job.status != JobStatus::Processing {
+                continue;
+            }
+            let after = if retry_after_interruption(job.attempts, max_attempts) {
+                requeued += 1;
+                Job {
                     status: JobStatus::Queued,
                     percent: 0,
                     ..job
-                };
-                tree.insert(key, encode(&again))?;
-                requeued += 1;
-            }
+                }
+            } else {
+                failed += 1;
+                Job {
+                    status: JobStatus::Failed,
+                    percent: 0,
+                    error: Some(interrupted_reason(job.attempts)),
+                    ..job
+                }
+            };
+            tree.insert(key, encode(&after))?;
         }
-        Ok(requeued)
+        Ok((requeued, failed))
     }
 
     pub fn queued_jobs(&self) -> Result<usize, StoreError> {

@@ -5,13 +5,16 @@ use super::{claim, declared_type, find, now_ms, part_path, remove, UploadOpError
 use crate::catalog;
 use crate::domain::catalog_edit::Edit;
 use crate::domain::digest::Sha256;
+use crate::domain::media::{interrupted_reason, retry_after_interruption, Probe};
 use crate::domain::media_type;
-use crate::domain::upload::{blob_type, Attach, BlobType, UploadState};
+use crate::domain::upload::{blob_type, Attach, BlobType, Upload, UploadState};
+use crate::media::isolation::{ProbeError, WorkerError};
 use crate::media::jobs;
 use crate::services::Services;
 use crate::store::{BlobMeta, StoreError};
 use std::collections::HashSet;
 use std::io;
+use std::path::Path;
 use std::sync::Arc;
 
 /// Removes unfinished uploads past their expiry, and files no upload owns. Returns how many.
@@ -93,6 +96,7 @@ fn finish(services: &Services, id: &str) -> Result<(), UploadOpError> {
         &services.settings.uploads.allowed_types,
     );
     let media = blob_type == Ok(BlobType::Probed);
+    let mut probed = None;
     if upload.state == UploadState::Verifying {
         if let Err(refused) = &blob_type {
             upload.state = UploadState::Rejected {
@@ -104,14 +108,15 @@ fn finish(services: &Services, id: &str) -> Result<(), UploadOpError> {
             return Ok(());
         }
         if media {
-            if let Err(reason) = jobs::admit(&path, &services.settings.media_limits()) {
-                upload.state = UploadState::Rejected {
-                    reason: reason.to_string(),
-                };
-                services.store.put_upload(&upload)?;
-                services.store.flush()?;
-                let _ = std::fs::remove_file(&path);
-                return Ok(());
+            match verify(services, &mut upload, &path)? {
+                Ok(probe) => probed = Some(probe),
+                Err(reason) => {
+                    upload.state = UploadState::Rejected { reason };
+                    services.store.put_upload(&upload)?;
+                    services.store.flush()?;
+                    let _ = std::fs::remove_file(&path);
+                    return Ok(());
+                }
             }
         }
         // Record the hash before the file moves, so a crash in between can be finished.
@@ -133,14 +138,11 @@ fn finish(services: &Services, id: &str) -> Result<(), UploadOpError> {
         .get("filename")
         .cloned()
         .unwrap_or_else(|| format!("{id}.bin"));
-    let probe = if media {
-        jobs::admit(
-            &services.blobs.path(&hash),
-            &services.settings.media_limits(),
-        )
-        .ok()
-    } else {
-        None
+    // Probed above, unless this finishes a move a stop interrupted.
+    let probe = match probed {
+        Some(probe) => Some(probe),
+        None if media => jobs::admit(&services.settings, &services.blobs.path(&hash)).ok(),
+        None => None,
     };
     // Never the declared string: the probe's type, or a fixed one from the list.
     let mime = match (&blob_type, &probe) {
@@ -172,6 +174,43 @@ fn finish(services: &Services, id: &str) -> Result<(), UploadOpError> {
         attach_ready(services, &hash)?;
     }
     Ok(())
+}
+
+/// Probes a complete upload in a media worker: the playable file's probe, or the reason it is
+/// refused. Each try is counted in the upload before it starts, so a file whose probe kills
+/// its worker, or the whole server, is refused after `media.max_attempts` tries, at start-up
+/// as well, instead of being probed again on every start.
+fn verify(
+    services: &Services,
+    upload: &mut Upload,
+    path: &Path,
+) -> Result<Result<Probe, String>, UploadOpError> {
+    let max = services.settings.media.max_attempts;
+    let mut death = None;
+    while retry_after_interruption(upload.verify_attempts, max) {
+        upload.verify_attempts += 1;
+        services.store.put_upload(upload)?;
+        services.store.flush()?;
+        match jobs::admit(&services.settings, path) {
+            Ok(probe) => return Ok(Ok(probe)),
+            Err(ProbeError::Unplayable(reason)) => return Ok(Err(reason.to_string())),
+            Err(ProbeError::Worker(e @ WorkerError::Start { .. })) => {
+                // The server's fault, not the file's: this try does not count.
+                upload.verify_attempts -= 1;
+                services.store.put_upload(upload)?;
+                services.store.flush()?;
+                return Err(e.into());
+            }
+            Err(ProbeError::Worker(e)) => {
+                tracing::warn!(upload = %upload.id, attempt = upload.verify_attempts, error = %e, "probing an upload failed");
+                death = Some(e);
+            }
+        }
+    }
+    Ok(Err(match death {
+        Some(e) => format!("cannot probe: {e}"),
+        None => interrupted_reason(upload.verify_attempts),
+    }))
 }
 
 /// Attaches every stored upload of `sha256` that names a lesson; called once the file is

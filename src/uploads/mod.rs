@@ -41,6 +41,8 @@ pub enum UploadOpError {
     Blob(#[from] BlobError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Worker(#[from] crate::media::isolation::WorkerError),
 }
 
 /// Who asks for an upload: the identity of their token, and whether they are an admin.
@@ -180,6 +182,7 @@ pub fn create(
         expires_ms: expiry(services),
         state: UploadState::Receiving,
         attach,
+        verify_attempts: 0,
     };
     services.store.put_upload(&upload)?;
     services.store.flush()?;

@@ -2,7 +2,9 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod browser;
+pub mod hostile;
 pub mod process;
+pub mod upload;
 pub mod video;
 
 use std::net::SocketAddr;
@@ -11,6 +13,9 @@ use std::sync::Arc;
 use yuanjiao::clock::SystemClock;
 use yuanjiao::config::Settings;
 use yuanjiao::services::Services;
+
+/// The media worker: this package's binary (a test binary cannot serve as its own worker).
+pub const WORKER: &str = env!("CARGO_BIN_EXE_yuanjiao");
 
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -36,6 +41,7 @@ impl TestApp {
         settings.storage.data_dir = dir.path().join("data");
         settings.storage.min_free_bytes = 0;
         settings.server.workers = 1;
+        settings.media.worker_command = WORKER.into();
         adjust(&mut settings);
         settings.validate().unwrap();
         let services = Arc::new(Services::open(settings, Arc::new(SystemClock)).unwrap());
@@ -126,6 +132,7 @@ impl TestApp {
         settings.storage.data_dir = dir.path().join("data");
         settings.storage.min_free_bytes = 0;
         settings.server.workers = 1;
+        settings.media.worker_command = WORKER.into();
         adjust(&mut settings);
         settings.validate().unwrap();
         let services = Arc::new(Services::open(settings, clock).unwrap());

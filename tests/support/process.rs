@@ -104,10 +104,33 @@ impl Server {
         n: usize,
         bind: &str,
     ) -> Server {
+        Self::start_env(sb, client, rt, n, bind, &[])
+    }
+
+    /// Like `start`, with more environment variables (settings such as `YJ__MEDIA__…`).
+    pub fn start_with(
+        sb: &Sandbox,
+        client: &reqwest::Client,
+        rt: &tokio::runtime::Runtime,
+        n: usize,
+        env: &[(&str, &str)],
+    ) -> Server {
+        Self::start_env(sb, client, rt, n, "127.0.0.1:0", env)
+    }
+
+    fn start_env(
+        sb: &Sandbox,
+        client: &reqwest::Client,
+        rt: &tokio::runtime::Runtime,
+        n: usize,
+        bind: &str,
+        env: &[(&str, &str)],
+    ) -> Server {
         let log = sb.path().join(format!("serve-{n}.log"));
         let child = sb
             .yj(&["serve"])
             .env("YJ__SERVER__BIND", bind)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
@@ -178,6 +201,10 @@ impl Server {
         )
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// SIGKILL, then reap, so the data dir is free for the next process.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
@@ -188,5 +215,73 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// The processes whose parent is `pid`, from /proc.
+pub fn children(pid: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(child) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else {
+            continue;
+        };
+        // "pid (comm) state ppid …": comm may hold spaces, so read after its closing parenthesis.
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if ppid == Some(pid) {
+            found.push(child);
+        }
+    }
+    found
+}
+
+/// The `yuanjiao media worker` processes `pid` started.
+pub fn media_workers(pid: u32) -> Vec<u32> {
+    children(pid)
+        .into_iter()
+        .filter(|child| {
+            std::fs::read(format!("/proc/{child}/cmdline"))
+                .is_ok_and(|c| c.windows(13).any(|w| w == b"media\0worker\0"))
+        })
+        .collect()
+}
+
+/// Whether `pid` is still running (a zombie is not).
+pub fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        !stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+    })
+}
+
+/// Sends `signal` (a name such as "SEGV" or "KILL") to `pid`.
+pub fn signal(pid: u32, signal: &str) {
+    let status = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -{signal} {pid}");
+}
+
+/// Polls `check` every 20 ms for at most `within`; panics naming `what` if it never holds.
+pub fn wait_until<T>(what: &str, within: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(found) = check() {
+            return found;
+        }
+        assert!(Instant::now() < deadline, "never {what} within {within:?}");
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
