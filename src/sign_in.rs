@@ -176,13 +176,14 @@ pub fn sign_in(
     address: Option<IpAddr>,
 ) -> Result<String, SignInError> {
     let guard = &services.sign_in;
-    let now = now_ms(services);
-    guard.admit(address, now)?;
+    guard.admit(address, now_ms(services))?;
     // The shape of an id is public: one that cannot exist is refused without any work.
     if check_id("member id", member_id).is_err() {
         return Err(SignInError::Refused);
     }
     let _held = services.locks.member(member_id);
+    // Read once the lock is held, so no try weighs attempts against an older "now".
+    let now = now_ms(services);
     let record = services.store.member(member_id)?;
     let stored = record.as_ref().map_or(Attempts::default(), |r| Attempts {
         failures: r.failed_sign_ins,

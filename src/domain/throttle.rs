@@ -41,9 +41,14 @@ impl Attempts {
     /// One more wrong PIN. The lock only ever moves later.
     pub fn failed(self, now_ms: u64) -> Attempts {
         let failures = self.failures.saturating_add(1);
+        let locked_until_ms = match lock_ms(failures) {
+            // No lock earned: "until now" would lock out a try whose clock read came first.
+            0 => self.locked_until_ms,
+            lock => self.locked_until_ms.max(now_ms + lock),
+        };
         Attempts {
             failures,
-            locked_until_ms: self.locked_until_ms.max(now_ms + lock_ms(failures)),
+            locked_until_ms,
         }
     }
 
@@ -97,7 +102,9 @@ impl Bucket {
             return Err(u64::MAX);
         }
         // Less a hair, so float rounding never adds a millisecond to an exact wait.
-        Err((((1.0 - self.tokens) / rate.per_ms()) - 1e-6).ceil().max(1.0) as u64)
+        Err((((1.0 - self.tokens) / rate.per_ms()) - 1e-6)
+            .ceil()
+            .max(1.0) as u64)
     }
 
     /// True once the bucket has refilled to its burst: forgetting it changes nothing.
@@ -151,6 +158,9 @@ mod tests {
             a = next;
         }
         assert_eq!(locked_at, vec![5]);
+        // Before the lock, a failure at 1_000 does not refuse a try whose clock read 999.
+        let once = Attempts::default().failed(1_000);
+        assert_eq!(once.wait_ms(999), 0);
         assert_eq!(a.wait_ms(0), lock_ms(7));
     }
 
