@@ -156,6 +156,7 @@ fn stations(orgs_file: &str, tokens_file: &str) -> Res<()> {
             org: org.into(),
             languages: vec!["zh-Hans".parse()?],
             audiences: vec![],
+            disabled: false,
         };
         let token = yuanjiao::people::create_terminal(&services, &terminal, "bench")?;
         tokens.push_str(&format!("{org}\t{token}\n"));

@@ -22,7 +22,22 @@ pub struct Settings {
     pub catalog: CatalogSettings,
     pub ledger: LedgerSettings,
     pub uploads: UploadSettings,
+    pub auth: AuthSettings,
     pub log: LogSettings,
+}
+
+/// Tokens and member sign-in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    #[serde(with = "humantime_serde_duration")]
+    pub member_token_ttl: std::time::Duration,
+    pub sign_in_per_address_burst: u32,
+    pub sign_in_per_address_per_minute: u32,
+    pub sign_in_global_burst: u32,
+    pub sign_in_global_per_minute: u32,
+    pub max_concurrent_pin_checks: usize,
+    pub tracked_sign_in_ids: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -247,6 +262,15 @@ impl Default for Settings {
                 expire_after: std::time::Duration::from_secs(24 * 3600),
                 sweep_every: std::time::Duration::from_secs(600),
             },
+            auth: AuthSettings {
+                member_token_ttl: std::time::Duration::from_secs(30 * 86_400),
+                sign_in_per_address_burst: 20,
+                sign_in_per_address_per_minute: 10,
+                sign_in_global_burst: 200,
+                sign_in_global_per_minute: 1200,
+                max_concurrent_pin_checks: 4,
+                tracked_sign_in_ids: 100_000,
+            },
             log: LogSettings {
                 filter: "info".into(),
                 format: LogFormat::Auto,
@@ -467,6 +491,22 @@ impl Settings {
         }
         if u.expire_after.is_zero() || u.sweep_every.is_zero() {
             return invalid("uploads.expire_after", "durations must be positive".into());
+        }
+        let a = &self.auth;
+        if a.member_token_ttl.as_secs() < 60 {
+            return invalid("auth.member_token_ttl", "must be at least a minute".into());
+        }
+        if a.max_concurrent_pin_checks == 0 || a.tracked_sign_in_ids < 100 {
+            return invalid(
+                "auth.max_concurrent_pin_checks",
+                "must be at least 1, and auth.tracked_sign_in_ids at least 100".into(),
+            );
+        }
+        if a.sign_in_per_address_burst == 0 || a.sign_in_global_burst == 0 {
+            return invalid(
+                "auth.sign_in_per_address_burst",
+                "sign_in_per_address_burst and sign_in_global_burst must be at least 1".into(),
+            );
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.filter) {
             return invalid("log.filter", e.to_string());

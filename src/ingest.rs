@@ -218,12 +218,11 @@ pub fn ingest_course(
         }
     }
     services.store.flush()?;
-    let record = catalog::apply_manifest(services, &manifest, &variants, "cli:ingest").map_err(
-        |source| IngestError::Catalog {
+    let record = catalog::apply_manifest(services, &manifest, &variants, &"cli:ingest".into())
+        .map_err(|source| IngestError::Catalog {
             path: dir.join(MANIFEST),
             source,
-        },
-    )?;
+        })?;
     Ok(CourseOutcome {
         slug: manifest.slug,
         record,

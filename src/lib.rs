@@ -29,4 +29,5 @@ pub mod services;
 pub mod sign_in;
 pub mod store;
 pub mod tls;
+pub mod tokens;
 pub mod uploads;

@@ -8,9 +8,9 @@
 
 use crate::domain::lang::Lang;
 use crate::domain::org::{check_pin, Member, PeopleError, Post};
-use crate::people::{hash_pin, PeopleOpError};
+use crate::people::{hash_pin, Actor, PeopleOpError};
 use crate::services::Services;
-use crate::store::{AuditEntry, MemberRecord, StoreError};
+use crate::store::{MemberRecord, PeopleWrite};
 use serde::Deserialize;
 use std::io::Read;
 
@@ -74,7 +74,7 @@ fn member_of(row: &Row) -> Result<(Member, Option<String>), String> {
 pub fn import_members(
     services: &Services,
     csv_text: impl Read,
-    actor: &str,
+    actor: impl Into<Actor>,
 ) -> Result<ImportReport, PeopleOpError> {
     let orgs: std::collections::HashSet<String> =
         services.store.orgs()?.into_iter().map(|o| o.id).collect();
@@ -126,27 +126,54 @@ pub fn import_members(
         }
     }
     let records = hash_all(new)?;
-    let now_ms = services
-        .clock
-        .now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
-    for record in &records {
-        services.store.put_member(record)?;
-    }
-    report.created = records.len();
-    services.store.audit(&AuditEntry {
-        at_ms: now_ms,
-        actor: actor.to_string(),
-        action: "member.import".into(),
-        subject: format!("{} members", records.len()),
-        detail: serde_json::json!({ "created": records.iter().map(|r| &r.member.id).collect::<Vec<_>>() }),
-    })?;
-    services
-        .store
-        .flush()
-        .map_err(|e: StoreError| PeopleOpError::Store(e))?;
+    report.created = store_new(services, records, &actor.into())?;
     Ok(report)
+}
+
+/// Members written at once, each batch with its audit entry in one transaction.
+const IMPORT_BATCH: usize = 5_000;
+
+/// Writes the new members under their locks, leaving out any created meanwhile by someone
+/// else (their record is theirs, not the file's); returns how many were created.
+fn store_new(
+    services: &Services,
+    records: Vec<MemberRecord>,
+    actor: &Actor,
+) -> Result<usize, PeopleOpError> {
+    let mut created = 0;
+    for batch in records.chunks(IMPORT_BATCH) {
+        let _held = services
+            .locks
+            .members(batch.iter().map(|r| r.member.id.as_str()));
+        let mut write = PeopleWrite::default();
+        for record in batch {
+            if services.store.member(&record.member.id)?.is_none() {
+                write.members.push(record.clone());
+            }
+        }
+        let ids: Vec<&str> = write.members.iter().map(|r| r.member.id.as_str()).collect();
+        write.audit.push(actor.entry(
+            crate::people::now_ms(services),
+            "member.import",
+            &format!("{} members", ids.len()),
+            serde_json::json!({ "created": ids }),
+        ));
+        services.store.write_people(&write)?;
+        created += write.members.len();
+    }
+    if records.is_empty() {
+        // An import that creates no one is still recorded.
+        let mut write = PeopleWrite::default();
+        write.audit.push(actor.entry(
+            crate::people::now_ms(services),
+            "member.import",
+            "0 members",
+            serde_json::json!({ "created": [] }),
+        ));
+        services.store.write_people(&write)?;
+    }
+    services.store.flush().map_err(PeopleOpError::Store)?;
+    Ok(created)
 }
 
 /// Argon2 is slow on purpose: spread the PINs over every core.
@@ -169,6 +196,7 @@ fn hash_all(rows: Vec<(Member, Option<String>)>) -> Result<Vec<MemberRecord>, Pe
                                     .unwrap_or_default(),
                                 failed_sign_ins: 0,
                                 locked_until_ms: 0,
+                                disabled: false,
                             })
                         })
                         .collect::<Result<Vec<_>, PeopleOpError>>()

@@ -23,6 +23,10 @@ pub struct Services {
     pub upload_writers: crate::uploads::Writing,
     /// The configured language fallback chains, checked once.
     pub fallbacks: crate::domain::lang::Fallbacks,
+    /// What people changes are made under, so none undoes another.
+    pub locks: crate::people::Locks,
+    /// Sign-in attempts, buckets and Argon2 checks in flight.
+    pub sign_in: crate::sign_in::Guard,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -67,8 +71,13 @@ impl Services {
         }
         // Read once now, so a damaged organisation record is logged at start.
         store.org_directory()?;
+        let indexed = store.index_token_owners()?;
+        if indexed > 0 {
+            tracing::info!(indexed, "tokens indexed by their member or station");
+        }
         let ledger = crate::ledger::Ledger::new(settings.ledger_rules());
         let fallbacks = settings.fallbacks();
+        let sign_in = crate::sign_in::Guard::new(&settings.auth);
         Ok(Services {
             settings,
             store,
@@ -80,6 +89,8 @@ impl Services {
             ledger,
             upload_writers: Default::default(),
             fallbacks,
+            locks: Default::default(),
+            sign_in,
         })
     }
 

@@ -147,6 +147,7 @@ pub fn terminal(services: &Services, command: TerminalCommand) -> anyhow::Result
         org,
         languages,
         audiences,
+        disabled: false,
     };
     println!(
         "{}",

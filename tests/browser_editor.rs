@@ -104,6 +104,7 @@ fn station(app: &TestApp) -> String {
         org: "branch".into(),
         languages: vec!["zh-Hans".parse().unwrap()],
         audiences: vec![Audience::Rural],
+        disabled: false,
     };
     people::create_terminal(&app.services, &terminal, "test").unwrap()
 }

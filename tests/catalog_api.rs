@@ -152,6 +152,7 @@ fn station(app: &TestApp, id: &str, languages: &[&str], audiences: &[Audience]) 
         org: "branch".into(),
         languages: langs(languages),
         audiences: audiences.to_vec(),
+        disabled: false,
     };
     people::create_terminal(&app.services, &terminal, "test").unwrap()
 }

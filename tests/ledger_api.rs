@@ -263,6 +263,7 @@ impl World {
             pin_hash: PIN_HASH.into(),
             failed_sign_ins: 0,
             locked_until_ms: 0,
+            disabled: false,
         };
         self.app.services.store.put_member(&record).unwrap();
         self.token(Principal::Member { member: id.into() })
@@ -281,6 +282,7 @@ impl World {
             org: org.into(),
             languages: vec![Lang::chinese()],
             audiences: vec![],
+            disabled: false,
         };
         people::create_terminal(&self.app.services, &terminal, "test").unwrap()
     }

@@ -73,6 +73,7 @@ fn set_up(app: &TestApp) -> Tokens {
             pin_hash: PIN_HASH.into(),
             failed_sign_ins: 0,
             locked_until_ms: 0,
+            disabled: false,
         };
         s.store.put_member(&record).unwrap();
     }
@@ -109,6 +110,7 @@ fn set_up(app: &TestApp) -> Tokens {
         org: "branch".into(),
         languages: vec![Lang::chinese()],
         audiences: vec![],
+        disabled: false,
     };
     Tokens {
         admin: people::issue_token(s, Principal::Admin, None, "test").unwrap(),

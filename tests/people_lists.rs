@@ -43,6 +43,7 @@ fn seed(app: &TestApp) {
             pin_hash: String::new(),
             failed_sign_ins: 0,
             locked_until_ms: 0,
+            disabled: false,
         };
         s.store.put_member(&record).unwrap();
     }
@@ -53,6 +54,7 @@ fn seed(app: &TestApp) {
             org: org.into(),
             languages: vec![Lang::chinese()],
             audiences: vec![],
+            disabled: false,
         };
         people::create_terminal(s, &terminal, "test").unwrap();
     }

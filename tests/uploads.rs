@@ -1429,6 +1429,7 @@ fn outsiders(app: &TestApp) -> Vec<(&'static str, String)> {
         org: "branch".into(),
         languages: vec!["zh-Hans".parse().unwrap()],
         audiences: vec![],
+        disabled: false,
     };
     let token = |p| people::issue_token(s, p, None, "test").unwrap();
     vec![

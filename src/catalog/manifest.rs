@@ -8,6 +8,7 @@ use crate::domain::catalog_edit::{
 };
 use crate::domain::lang::Lang;
 use crate::domain::manifest::CourseManifest;
+use crate::people::Actor;
 use crate::services::Services;
 use std::collections::BTreeMap;
 
@@ -95,7 +96,7 @@ pub fn apply_manifest(
     services: &Services,
     manifest: &CourseManifest,
     variants: &BTreeMap<String, BTreeMap<Lang, Variant>>,
-    actor: &str,
+    actor: &Actor,
 ) -> Result<Applied, CatalogOpError> {
     let current = match services.store.course_entry(&manifest.slug)? {
         Some(entry) => entry.draft.or(entry.published),

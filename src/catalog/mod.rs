@@ -14,7 +14,7 @@ pub use view::{Listing, Query, View};
 use crate::domain::catalog::{CatalogError, Course, CourseState, LessonKind, Variant};
 use crate::domain::catalog_edit::{self, Edit, NewCourse};
 use crate::domain::digest::Sha256;
-use crate::people::audit;
+use crate::people::{audit, Actor};
 use crate::services::Services;
 use crate::store::{CourseEntry, StoreError};
 use serde_json::json;
@@ -128,7 +128,7 @@ pub fn variant_of(services: &Services, sha256: &str) -> Result<Variant, CatalogO
 pub fn create_course(
     services: &Services,
     new: NewCourse,
-    actor: &str,
+    actor: impl Into<Actor>,
 ) -> Result<Course, CatalogOpError> {
     let catalog = &services.catalog;
     let _writer = catalog.write.lock().unwrap_or_else(PoisonError::into_inner);
@@ -160,7 +160,7 @@ pub fn edit_course(
     services: &Services,
     id: &str,
     edits: Vec<Edit>,
-    actor: &str,
+    actor: impl Into<Actor>,
 ) -> Result<Course, CatalogOpError> {
     let catalog = &services.catalog;
     let _writer = catalog.write.lock().unwrap_or_else(PoisonError::into_inner);
@@ -213,7 +213,11 @@ pub fn edit_course(
 }
 
 /// Freezes the draft as the next published version (or brings a retired course back).
-pub fn publish(services: &Services, id: &str, actor: &str) -> Result<Course, CatalogOpError> {
+pub fn publish(
+    services: &Services,
+    id: &str,
+    actor: impl Into<Actor>,
+) -> Result<Course, CatalogOpError> {
     let catalog = &services.catalog;
     let _writer = catalog.write.lock().unwrap_or_else(PoisonError::into_inner);
     let mut entry = entry(services, id)?;
@@ -229,12 +233,22 @@ pub fn publish(services: &Services, id: &str, actor: &str) -> Result<Course, Cat
     course.state = CourseState::Published;
     entry.published = Some(course.clone());
     let frozen = course.clone();
-    announce(services, &entry, Some(&frozen), "course.publish", actor)?;
+    announce(
+        services,
+        &entry,
+        Some(&frozen),
+        "course.publish",
+        actor.into(),
+    )?;
     Ok(course)
 }
 
 /// Withdraws a published course: stations drop it at their next sync. Its draft is kept.
-pub fn retire(services: &Services, id: &str, actor: &str) -> Result<Course, CatalogOpError> {
+pub fn retire(
+    services: &Services,
+    id: &str,
+    actor: impl Into<Actor>,
+) -> Result<Course, CatalogOpError> {
     let catalog = &services.catalog;
     let _writer = catalog.write.lock().unwrap_or_else(PoisonError::into_inner);
     let mut entry = entry(services, id)?;
@@ -245,7 +259,7 @@ pub fn retire(services: &Services, id: &str, actor: &str) -> Result<Course, Cata
         }
         _ => return Err(CatalogError::NotPublished(id.to_string()).into()),
     };
-    announce(services, &entry, None, "course.retire", actor)?;
+    announce(services, &entry, None, "course.retire", actor.into())?;
     Ok(course)
 }
 
@@ -255,7 +269,7 @@ fn announce(
     entry: &CourseEntry,
     frozen: Option<&Course>,
     action: &str,
-    actor: &str,
+    actor: Actor,
 ) -> Result<(), CatalogOpError> {
     let seq = services.store.save_change(entry, frozen)?;
     let version = entry.published.as_ref().map_or(0, |c| c.version);

@@ -21,6 +21,7 @@ pub mod range;
 pub mod representation;
 pub mod search;
 pub mod standing;
+pub mod throttle;
 pub mod upload;
 pub mod watch;
 pub mod watch_body;

@@ -251,6 +251,8 @@ pub enum Action<'a> {
     ReadAudit,
     /// Revoke a token that is not the caller's own.
     RevokeToken,
+    /// See or revoke a token of this owner (`GET`/`DELETE /api/v1/tokens`).
+    ManageToken(&'a TokenOwner),
     /// Learn that a member or organisation id does not exist (others get 403, so ids do not leak).
     SeeMissing,
     EditCatalogue,
@@ -258,6 +260,27 @@ pub enum Action<'a> {
     Play,
     /// Follow the catalogue's changes as a station.
     Sync,
+}
+
+/// Whose a token is, for deciding who may see and revoke it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenOwner {
+    Admin,
+    Editor,
+    Manager(String),
+    Terminal(String),
+    /// A member's token: the organisations the member belongs to (none if the member is gone).
+    Member(Vec<String>),
+}
+
+impl TokenOwner {
+    pub fn orgs(&self) -> Vec<&str> {
+        match self {
+            TokenOwner::Admin | TokenOwner::Editor => Vec::new(),
+            TokenOwner::Manager(org) | TokenOwner::Terminal(org) => vec![org],
+            TokenOwner::Member(orgs) => orgs.iter().map(String::as_str).collect(),
+        }
+    }
 }
 
 /// Parent links of the organisation tree, for subtree questions, and the organisations whose
@@ -326,6 +349,7 @@ impl Action<'_> {
             WriteOrg { parent } => parent.iter().copied().collect(),
             IssueToken { manager_of } => manager_of.iter().copied().collect(),
             ReadMember(m) | CreditMember(m) | RegisterHours(m) => m.orgs().collect(),
+            ManageToken(owner) => owner.orgs(),
             ReadAudit | RevokeToken | SeeMissing | EditCatalogue | Play | Sync => vec![],
         }
     }
@@ -349,6 +373,13 @@ pub fn permits(who: &Principal, action: &Action, tree: &OrgTree) -> bool {
                 WriteMember { org } | WriteTerminal { org } => under(org),
                 IssueToken { manager_of } => manager_of.is_some_and(|o| under(o) && o != top),
                 CreditMember(m) | RegisterHours(m) => under(&m.org),
+                // Tokens of their subtree, but not those of their own level or above.
+                ManageToken(owner) => match owner {
+                    TokenOwner::Manager(org) => under(org) && org != top,
+                    TokenOwner::Terminal(org) => under(org),
+                    TokenOwner::Member(orgs) => orgs.iter().any(|o| under(o)),
+                    TokenOwner::Admin | TokenOwner::Editor => false,
+                },
                 ReadAudit | RevokeToken | SeeMissing | EditCatalogue | Play | Sync => false,
             }
         }

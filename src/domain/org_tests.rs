@@ -252,3 +252,40 @@ fn token_requests_name_a_role_and_only_managers_an_organisation() {
         );
     }
 }
+
+#[test]
+fn managers_see_and_revoke_the_tokens_of_their_subtree_below_their_own_level() {
+    let t = tree();
+    let township = Principal::Manager {
+        org: "township".into(),
+    };
+    let station = Principal::Terminal {
+        station: "st-1".into(),
+        org: "branch-a".into(),
+    };
+    let cases = [
+        (TokenOwner::Terminal("branch-a".into()), true),
+        (TokenOwner::Member(vec!["branch-b".into()]), true),
+        // A mobile member living elsewhere, at home under the township.
+        (
+            TokenOwner::Member(vec!["other-branch".into(), "branch-a".into()]),
+            true,
+        ),
+        (TokenOwner::Manager("general".into()), true),
+        (TokenOwner::Manager("township".into()), false),
+        (TokenOwner::Manager("county".into()), false),
+        (TokenOwner::Terminal("other-branch".into()), false),
+        (TokenOwner::Member(vec![]), false),
+        (TokenOwner::Editor, false),
+        (TokenOwner::Admin, false),
+    ];
+    for (owner, expected) in cases {
+        let action = Action::ManageToken(&owner);
+        assert_eq!(permits(&township, &action, &t), expected, "{owner:?}");
+        assert!(
+            permits(&Principal::Admin, &action, &t),
+            "admins manage every token"
+        );
+        assert!(!permits(&station, &action, &t), "stations manage none");
+    }
+}

@@ -10,8 +10,9 @@ use actix_web::{web, FromRequest, HttpRequest};
 use std::future::{ready, Ready};
 
 /// The authenticated caller of a request; a missing, unknown, revoked or expired token is 401.
+/// Holds the token (for signing out with it) and its public id (for the audit log).
 #[derive(Debug, Clone)]
-pub struct Caller(pub Principal, String);
+pub struct Caller(pub Principal, String, String);
 
 fn unauthenticated(why: &str) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", why)
@@ -42,8 +43,8 @@ fn caller(req: &HttpRequest) -> Result<Caller, ApiError> {
         .filter(|t| !t.is_empty())
         .ok_or_else(|| unauthenticated("send Authorization: Bearer <token>"))?;
     // One keyed read of the token's hash: nothing secret is compared byte by byte.
-    match crate::people::authenticate(services, token)? {
-        Some(principal) => Ok(Caller(principal, token.to_string())),
+    match crate::tokens::authenticate(services, token)? {
+        Some(found) => Ok(Caller(found.principal, token.to_string(), found.token_id)),
         None => Err(unauthenticated("the token is unknown, revoked or expired")),
     }
 }
@@ -95,12 +96,14 @@ impl Caller {
     /// which carry no name, each count as their own editor (for per-editor limits).
     pub fn identity(&self) -> String {
         match &self.0 {
-            Principal::Editor => {
-                let hash = hex::encode(crate::people::token_hash(&self.1));
-                format!("editor:{}", &hash[..12])
-            }
+            Principal::Editor => format!("editor:{}", &self.2[..12]),
             _ => self.actor(),
         }
+    }
+
+    /// This caller as the audit log records them: their role or name, and their token's id.
+    pub fn audit_actor(&self) -> crate::people::Actor {
+        crate::people::Actor::with_token(self.actor(), self.2.clone())
     }
 
     /// How the audit log names this caller.

@@ -20,10 +20,10 @@ type ServicesData = web::Data<Services>;
 /// Checks the editor's right, then runs one use case on the blocking pool.
 async fn edit<F>(caller: &Caller, services: ServicesData, op: F) -> Result<Course, ApiError>
 where
-    F: FnOnce(&Services, &str) -> Result<Course, CatalogOpError> + Send + 'static,
+    F: FnOnce(&Services, &crate::people::Actor) -> Result<Course, CatalogOpError> + Send + 'static,
 {
     caller.may(&services, &Action::EditCatalogue)?;
-    let actor = caller.actor();
+    let actor = caller.audit_actor();
     Ok(web::block(move || op(&services, &actor)).await??)
 }
 

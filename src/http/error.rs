@@ -120,6 +120,7 @@ impl From<crate::people::PeopleOpError> for ApiError {
             ),
             E::Exists(_) => Self::new(StatusCode::CONFLICT, "exists", e.to_string()),
             E::NotFound(_) => Self::not_found(e.to_string()),
+            E::Disabled(_) => Self::new(StatusCode::CONFLICT, "disabled", e.to_string()),
             E::Hash(_) => Self::internal("cannot hash a PIN", &e),
             E::Store(s) => s.into(),
         }
@@ -136,6 +137,13 @@ impl From<crate::sign_in::SignInError> for ApiError {
                 "sign-in-locked",
                 e.to_string(),
             ),
+            E::Throttled { .. } => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "sign-in-throttled",
+                e.to_string(),
+            ),
+            E::Busy => Self::new(StatusCode::TOO_MANY_REQUESTS, "sign-in-busy", e.to_string()),
+            E::Disabled => Self::new(StatusCode::FORBIDDEN, "member-disabled", e.to_string()),
             E::Store(s) => s.into(),
         }
     }

@@ -22,6 +22,7 @@ mod people;
 mod play;
 mod security_headers;
 mod sync;
+mod tokens;
 mod uploads;
 mod watch;
 
@@ -127,8 +128,23 @@ pub fn start_with_tls(
                     .route(web::post().to(people::post_terminal))
                     .route(web::get().to(people::get_terminals)),
             )
-            .service(resource("/api/v1/tokens").route(web::post().to(people::post_token)))
+            .service(
+                resource("/api/v1/tokens")
+                    .route(web::post().to(people::post_token))
+                    .route(web::get().to(tokens::get_tokens)),
+            )
             .service(resource("/api/v1/tokens/revoke").route(web::post().to(people::post_revoke)))
+            .service(
+                resource("/api/v1/tokens/{id}").route(web::delete().to(tokens::delete_token)),
+            )
+            .service(
+                resource("/api/v1/terminals/{id}")
+                    .route(web::patch().to(tokens::patch_terminal)),
+            )
+            .service(
+                resource("/api/v1/terminals/{id}/token")
+                    .route(web::post().to(tokens::post_terminal_token)),
+            )
             .service(
                 resource("/api/v1/session")
                     .route(web::post().to(people::post_session))

@@ -27,9 +27,9 @@ pub async fn post_org(
             parent: org.parent.as_deref(),
         },
     )?;
-    let actor = caller.actor();
+    let actor = caller.audit_actor();
     let created = org.clone();
-    web::block(move || people::create_org(&services, &org, &actor)).await??;
+    web::block(move || people::create_org(&services, &org, actor)).await??;
     Ok(HttpResponse::Created().json(created))
 }
 
@@ -103,9 +103,9 @@ pub async fn post_member(
     if let Some(home) = &member.home_org {
         caller.may(&services, &Action::WriteMember { org: home })?;
     }
-    let actor = caller.actor();
+    let actor = caller.audit_actor();
     let created = member.clone();
-    web::block(move || people::create_member(&services, &member, &new.pin, &actor)).await??;
+    web::block(move || people::create_member(&services, &member, &new.pin, actor)).await??;
     Ok(HttpResponse::Created().json(created))
 }
 
@@ -119,7 +119,10 @@ pub async fn get_member(
         return Err(caller.missing(&services, format!("no member {id:?}")));
     };
     caller.may(&services, &Action::ReadMember(&record.member))?;
-    Ok(HttpResponse::Ok().json(record.member))
+    Ok(HttpResponse::Ok().json(people::MemberView {
+        member: record.member,
+        disabled: record.disabled,
+    }))
 }
 
 pub async fn post_terminal(
@@ -129,8 +132,8 @@ pub async fn post_terminal(
 ) -> Result<HttpResponse, ApiError> {
     let terminal = body.into_inner();
     caller.may(&services, &Action::WriteTerminal { org: &terminal.org })?;
-    let actor = caller.actor();
-    let token = web::block(move || people::create_terminal(&services, &terminal, &actor)).await??;
+    let actor = caller.audit_actor();
+    let token = web::block(move || people::create_terminal(&services, &terminal, actor)).await??;
     Ok(HttpResponse::Created().json(serde_json::json!({ "token": token })))
 }
 
@@ -182,9 +185,9 @@ pub async fn post_token(
             )
         }
     };
-    let actor = caller.actor();
+    let actor = caller.audit_actor();
     let token =
-        web::block(move || people::issue_token(&services, principal, expires_ms, &actor)).await??;
+        web::block(move || people::issue_token(&services, principal, expires_ms, actor)).await??;
     Ok(HttpResponse::Created().json(serde_json::json!({ "token": token })))
 }
 
@@ -196,19 +199,26 @@ pub struct SignIn {
 }
 
 pub async fn post_session(
+    req: actix_web::HttpRequest,
     services: ServicesData,
     body: web::Json<SignIn>,
 ) -> Result<HttpResponse, ApiError> {
     let SignIn { member, pin } = body.into_inner();
-    match web::block(move || crate::sign_in::sign_in(&services, &member, &pin)).await? {
+    // The connection's own address: a header could name anyone.
+    let address = req.peer_addr().map(|a| a.ip());
+    let signed_in =
+        web::block(move || crate::sign_in::sign_in(&services, &member, &pin, address)).await?;
+    match signed_in {
         Ok(token) => Ok(HttpResponse::Created().json(serde_json::json!({ "token": token }))),
-        Err(crate::sign_in::SignInError::Locked { retry_after_secs }) => {
-            let error = ApiError::from(crate::sign_in::SignInError::Locked { retry_after_secs });
+        Err(e) => {
+            let retry_after = e.retry_after_secs();
+            let error = ApiError::from(e);
             let mut builder = HttpResponse::build(error.status);
-            builder.insert_header(("retry-after", retry_after_secs.to_string()));
+            if let Some(secs) = retry_after {
+                builder.insert_header(("retry-after", secs.to_string()));
+            }
             Ok(error.respond(builder))
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -254,10 +264,10 @@ pub async fn patch_member(
     for org in targets.iter().flatten() {
         caller.may(&services, &Action::WriteMember { org })?;
     }
-    let actor = caller.actor();
+    let actor = caller.audit_actor();
     let id = id.into_inner();
     let member =
-        web::block(move || people::change_member(&services, &id, &change, &actor)).await??;
+        web::block(move || people::change_member(&services, &id, &change, actor)).await??;
     Ok(HttpResponse::Ok().json(member))
 }
 
@@ -295,10 +305,9 @@ pub async fn patch_org(
             },
         )?;
     }
-    let actor = caller.actor();
+    let actor = caller.audit_actor();
     let id = id.into_inner();
-    let org =
-        web::block(move || people::change_org(&services, &id, name, parent, &actor)).await??;
+    let org = web::block(move || people::change_org(&services, &id, name, parent, actor)).await??;
     Ok(HttpResponse::Ok().json(org))
 }
 
@@ -361,9 +370,9 @@ pub async fn post_revoke(
     body: web::Json<Revoke>,
 ) -> Result<HttpResponse, ApiError> {
     caller.may(&services, &Action::RevokeToken)?;
-    let actor = caller.actor();
+    let actor = caller.audit_actor();
     let token = body.into_inner().token;
-    if web::block(move || people::revoke_token(&services, &token, &actor)).await?? {
+    if web::block(move || people::revoke_token(&services, &token, actor)).await?? {
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(ApiError::not_found("no such token"))
@@ -375,7 +384,7 @@ pub async fn delete_session(
     caller: Caller,
     services: ServicesData,
 ) -> Result<HttpResponse, ApiError> {
-    let (token, actor) = (caller.token().to_string(), caller.actor());
-    web::block(move || people::revoke_token(&services, &token, &actor)).await??;
+    let (token, actor) = (caller.token().to_string(), caller.audit_actor());
+    web::block(move || people::revoke_token(&services, &token, actor)).await??;
     Ok(HttpResponse::NoContent().finish())
 }

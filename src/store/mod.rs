@@ -6,6 +6,7 @@ mod catalog;
 mod ledger;
 mod ledger_codec;
 mod people;
+mod people_write;
 mod uploads;
 
 pub use assets::{Job, JobStatus};
@@ -13,6 +14,7 @@ pub use blob_meta::BlobMeta;
 pub use catalog::CourseEntry;
 pub use ledger::{EntryKind, IdKind, LedgerEntry, LedgerWrite, MemberYear, SeenId};
 pub use people::{AuditEntry, MemberRecord, OrgDirectory, Terminal, TokenRecord};
+pub use people_write::{owner_key, PeopleWrite};
 
 use crate::disk::{FreeSpaceFloor, SpaceError};
 use serde::de::DeserializeOwned;

@@ -10,11 +10,16 @@ use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-const ORGS: &str = "orgs";
-const MEMBERS: &str = "members";
-const TERMINALS: &str = "terminals";
-const TOKENS: &str = "tokens";
-const AUDIT: &str = "audit";
+pub(super) const ORGS: &str = "orgs";
+pub(super) const MEMBERS: &str = "members";
+pub(super) const TERMINALS: &str = "terminals";
+pub(super) const TOKENS: &str = "tokens";
+pub(super) const AUDIT: &str = "audit";
+
+/// The position of a new audit entry: never 0, which `audit_log` reads as "the start".
+pub(super) fn audit_seq(store: &Store) -> Result<u64, StoreError> {
+    Ok(store.db.generate_id()?.saturating_add(1))
+}
 
 /// The readable organisations and the tree they make (with the unreadable ones marked).
 #[derive(Debug, Default)]
@@ -36,7 +41,7 @@ impl OrgCache {
         self.current.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn invalidate(&self) {
+    pub(super) fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
         *self.lock() = None;
     }
@@ -49,6 +54,9 @@ pub struct MemberRecord {
     pub pin_hash: String,
     pub failed_sign_ins: u32,
     pub locked_until_ms: u64,
+    /// A disabled member cannot sign in, and their tokens are refused.
+    #[serde(default)]
+    pub disabled: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,6 +68,9 @@ pub struct Terminal {
     /// Who the station's catalogue is for; empty for every audience.
     #[serde(default)]
     pub audiences: Vec<Audience>,
+    /// A disabled station's tokens are refused and no new one is issued until it is enabled.
+    #[serde(default)]
+    pub disabled: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,6 +79,12 @@ pub struct TokenRecord {
     pub created_ms: u64,
     pub expires_ms: Option<u64>,
     pub revoked: bool,
+    /// What the token is for, as its issuer said (e.g. "sign-in", "station st-01").
+    #[serde(default)]
+    pub label: String,
+    /// The last day (days since 1970-01-01, UTC) it was used; written at most once a day.
+    #[serde(default)]
+    pub last_used_day: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +92,9 @@ pub struct AuditEntry {
     pub at_ms: u64,
     /// Who acted, e.g. `admin`, `manager:xz-nq`, `cli`.
     pub actor: String,
+    /// The id of the token they acted with (see `GET /api/v1/tokens`), when they had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
     /// What they did, e.g. `org.create`, `member.update`, `token.issue`.
     pub action: String,
     pub subject: String,
@@ -191,7 +211,7 @@ impl Store {
     /// Appends to the audit log.
     pub fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
         self.writable()?;
-        let seq = self.db.generate_id()?;
+        let seq = audit_seq(self)?;
         self.tree(AUDIT)?.insert(seq.to_be_bytes(), encode(entry))?;
         Ok(())
     }
@@ -202,7 +222,13 @@ impl Store {
         after: u64,
         limit: usize,
     ) -> Result<Vec<(u64, AuditEntry)>, StoreError> {
-        let start = after.saturating_add(1).to_be_bytes();
+        // Sequence 0 is "from the start": entries are numbered from 1 (older stores may hold
+        // one at 0, which a read from the start includes).
+        let start = match after {
+            0 => 0u64,
+            after => after.saturating_add(1),
+        }
+        .to_be_bytes();
         self.tree(AUDIT)?
             .range(start..)
             .take(limit)

@@ -134,6 +134,7 @@ impl World {
                 pin_hash: PIN_HASH.into(),
                 failed_sign_ins: 0,
                 locked_until_ms: 0,
+                disabled: false,
             };
             s.store.put_member(&record).unwrap();
         }
@@ -322,6 +323,7 @@ impl World {
             org: "b1".into(),
             languages: vec![Lang::chinese()],
             audiences: vec![],
+            disabled: false,
         };
         let station = people::create_terminal(&self.app.services, &terminal, "test").unwrap();
         let t0 = at("2026-12-19T02:00:00Z");

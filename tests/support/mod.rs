@@ -3,6 +3,7 @@
 
 pub mod browser;
 pub mod hostile;
+pub mod people;
 pub mod process;
 pub mod upload;
 pub mod video;
