@@ -2,7 +2,7 @@
 CARGO ?= cargo
 DATA_DIR ?= data
 
-.PHONY: run test bench deps build lint
+.PHONY: run test bench deps build lint fuzz
 
 deps:
 	scripts/install-deps
@@ -24,6 +24,10 @@ test: deps
 	else \
 		$(CARGO) test --locked; \
 	fi
+
+# Fuzzes every parser of untrusted input for FUZZ_SECONDS each (default 60; scripts/fuzz).
+fuzz: deps
+	scripts/fuzz
 
 lint:
 	$(CARGO) clippy --all-targets -- -D warnings

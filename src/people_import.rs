@@ -70,6 +70,25 @@ fn member_of(row: &Row) -> Result<(Member, Option<String>), String> {
     Ok((member, pin))
 }
 
+/// Each row with its line number, parsed and checked on its own: what the file says, before
+/// anything is compared with the store.
+pub fn rows(
+    csv_text: impl Read,
+) -> impl Iterator<Item = (u64, Result<(Member, Option<String>), String>)> {
+    let reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(csv_text);
+    reader
+        .into_deserialize::<Row>()
+        .enumerate()
+        .map(|(index, result)| {
+            let parsed = result
+                .map_err(|e| format!("malformed row: {e}"))
+                .and_then(|row| member_of(&row));
+            (index as u64 + 2, parsed)
+        })
+}
+
 /// Reads every row, then hashes PINs on every core and stores what is new in one pass.
 pub fn import_members(
     services: &Services,
@@ -81,19 +100,8 @@ pub fn import_members(
     let mut report = ImportReport::default();
     let mut seen = std::collections::HashSet::new();
     let mut new = Vec::new();
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(csv_text);
-    for (index, result) in reader.deserialize::<Row>().enumerate() {
-        let line = index as u64 + 2;
-        let row = match result {
-            Ok(row) => row,
-            Err(e) => {
-                report.errors.push((line, format!("malformed row: {e}")));
-                continue;
-            }
-        };
-        let (member, pin) = match member_of(&row) {
+    for (line, parsed) in rows(csv_text) {
+        let (member, pin) = match parsed {
             Ok(parsed) => parsed,
             Err(reason) => {
                 report.errors.push((line, reason));

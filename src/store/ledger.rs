@@ -10,7 +10,7 @@
 //! - `S` session id → a group session.
 
 use super::ledger_codec::{decode_entry, encode_entry};
-use super::{decode, encode, encode_compact, Store, StoreError};
+use super::{decode_any, encode, encode_compact, Store, StoreError};
 use crate::domain::group::GroupSession;
 use crate::domain::ledger::Play;
 use crate::domain::watch::{Registration, WatchReport};
@@ -115,7 +115,7 @@ fn member_prefix(member: &str) -> Vec<u8> {
 
 impl Store {
     pub fn seen_id(&self, kind: IdKind, id: &str) -> Result<Option<SeenId>, StoreError> {
-        self.get_json(TREE, &id_key(kind, id))
+        self.get_any(TREE, &id_key(kind, id))
     }
 
     /// Every entry of one member, oldest first.
@@ -148,7 +148,7 @@ impl Store {
 
     pub fn member_year(&self, member: &str, year: i32) -> Result<Option<MemberYear>, StoreError> {
         let key = [b"T", &year_bytes(year)[..], member.as_bytes()].concat();
-        self.get_json(TREE, &key)
+        self.get_any(TREE, &key)
     }
 
     /// Every member's totals for a year.
@@ -158,7 +158,7 @@ impl Store {
         for item in self.tree(TREE)?.scan_prefix(&prefix) {
             let (key, value) = item?;
             let member = String::from_utf8_lossy(&key[prefix.len()..]).into_owned();
-            totals.insert(member, decode(TREE, &value)?);
+            totals.insert(member, decode_any(TREE, &value)?);
         }
         Ok(totals)
     }
@@ -170,7 +170,7 @@ impl Store {
             let (key, value) = item?;
             let year = u32::from_be_bytes([key[1], key[2], key[3], key[4]]) ^ 0x8000_0000;
             let member = String::from_utf8_lossy(&key[5..]).into_owned();
-            totals.insert((year as i32, member), decode(TREE, &value)?);
+            totals.insert((year as i32, member), decode_any(TREE, &value)?);
         }
         Ok(totals)
     }

@@ -4,7 +4,7 @@
 //! postcard cannot read back. Entries written as JSON before it are still read.
 
 use super::ledger::{EntryKind, LedgerEntry};
-use super::{decode, encode_compact, StoreError, COMPACT_VERSION};
+use super::{decode, decode_any, encode_compact, StoreError, COMPACT_VERSION};
 use crate::domain::ledger::Play;
 use crate::domain::watch::{Registration, WatchReport};
 use jiff::Timestamp;
@@ -86,7 +86,7 @@ pub(super) fn decode_entry(tree: &'static str, bytes: &[u8]) -> Result<LedgerEnt
     if bytes.first() != Some(&COMPACT_VERSION) {
         return decode(tree, bytes);
     }
-    let stored: StoredEntry = decode(tree, bytes)?;
+    let stored: StoredEntry = decode_any(tree, bytes)?;
     let corrupt = |reason: String| StoreError::Corrupt { tree, reason };
     let kind = match stored.kind {
         StoredKind::Watch {

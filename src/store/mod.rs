@@ -3,6 +3,7 @@
 mod assets;
 mod blob_meta;
 mod catalog;
+pub mod decode_check;
 mod ledger;
 mod ledger_codec;
 mod people;
@@ -84,6 +85,18 @@ impl Store {
             .transpose()
     }
 
+    /// Like `get_json`, for the ledger's compact records.
+    fn get_any<T: serde::de::DeserializeOwned>(
+        &self,
+        tree: &'static str,
+        key: &[u8],
+    ) -> Result<Option<T>, StoreError> {
+        self.tree(tree)?
+            .get(key)?
+            .map(|v| decode_any(tree, &v))
+            .transpose()
+    }
+
     fn put_json<T: Serialize>(
         &self,
         tree: &'static str,
@@ -110,7 +123,21 @@ fn encode_compact<T: Serialize>(value: &T) -> Vec<u8> {
     postcard::to_extend(value, vec![COMPACT_VERSION]).unwrap_or_default()
 }
 
+/// A JSON record. Compact bytes where one belongs are refused, not read: a type written as JSON
+/// may hold what postcard carries and JSON cannot (a NaN frame rate), so it could not be written
+/// back.
 fn decode<T: DeserializeOwned>(tree: &'static str, bytes: &[u8]) -> Result<T, StoreError> {
+    match bytes.first() {
+        Some(&COMPACT_VERSION) => Err(StoreError::Corrupt {
+            tree,
+            reason: "a compact value where a JSON record belongs".into(),
+        }),
+        _ => decode_any(tree, bytes),
+    }
+}
+
+/// A compact record, or the JSON one a ledger written before the compact format holds.
+fn decode_any<T: DeserializeOwned>(tree: &'static str, bytes: &[u8]) -> Result<T, StoreError> {
     let corrupt = |reason: String| StoreError::Corrupt { tree, reason };
     match bytes.split_first() {
         Some((&VALUE_VERSION, json)) => {
