@@ -239,6 +239,7 @@ fn to_report(p: &Planned, ids: &[String], lessons: &[Lesson], prefix: &str) -> R
         position_ms: p.played_to as u64,
         device_clock: None,
         group_session: None,
+        play_session: None,
     })
 }
 

@@ -27,6 +27,8 @@ pub struct Services {
     pub locks: crate::people::Locks,
     /// Sign-in attempts, buckets and Argon2 checks in flight.
     pub sign_in: crate::sign_in::Guard,
+    /// Issues and checks the play sessions members' reports are credited on.
+    pub play_sessions: crate::ledger::evidence::PlaySessions,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +80,7 @@ impl Services {
         let ledger = crate::ledger::Ledger::new(settings.ledger_rules());
         let fallbacks = settings.fallbacks();
         let sign_in = crate::sign_in::Guard::new(&settings.auth);
+        let play_sessions = crate::ledger::evidence::PlaySessions::open(&store)?;
         Ok(Services {
             settings,
             store,
@@ -91,6 +94,7 @@ impl Services {
             fallbacks,
             locks: Default::default(),
             sign_in,
+            play_sessions,
         })
     }
 

@@ -325,10 +325,11 @@ async fn the_signed_in_view_is_laid_out_in_each_language_on_a_desk_and_a_phone()
             .unwrap()
             .to_string()
     };
-    let report = json!({
+    let mut report = json!({
         "id": "member-shots-1", "member": MEMBER, "lesson": "ms-text", "lang": "zh-Hans",
         "played": [[0, 1_200_000]], "wall": [at(21), at(1)], "position_ms": 1_200_000,
     });
+    support::evidence::witness(&app.services, &mut report);
     let resp = app
         .client
         .post(app.url("/api/v1/watch"))

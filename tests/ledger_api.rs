@@ -378,9 +378,16 @@ impl Outcome {
     }
 }
 
-/// Posts one report or a batch; checks the answer is 200 with one result per report, in order,
-/// and that nothing but `credited` adds time or lacks a reason.
-async fn watch(who: As<'_>, body: Value) -> Vec<Outcome> {
+/// Posts one report or a batch, each with the play session its page would have been given;
+/// checks the answer is 200 with one result per report, in order, and that nothing but
+/// `credited` adds time or lacks a reason.
+async fn watch(who: As<'_>, mut body: Value) -> Vec<Outcome> {
+    support::evidence::witness(&who.app.services, &mut body);
+    watch_as_sent(who, body).await
+}
+
+/// Like `watch`, but the reports go exactly as written.
+async fn watch_as_sent(who: As<'_>, body: Value) -> Vec<Outcome> {
     let sent: Vec<String> = match body.get("reports") {
         Some(list) => list
             .as_array()

@@ -12,120 +12,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use support::TestApp;
-use yuanjiao::catalog;
 use yuanjiao::clock::{Clock, FixedClock};
-use yuanjiao::domain::catalog::{Audience, LessonKind, Theme};
-use yuanjiao::domain::catalog_edit::{Edit, NewCourse, NewLesson};
-use yuanjiao::domain::lang::Lang;
-use yuanjiao::domain::org::{Field, Member, Post, Principal};
-use yuanjiao::people;
-use yuanjiao::store::{MemberRecord, Terminal};
 
 const MIN: i64 = 60_000;
 const HOUR: i64 = 60 * MIN;
 /// Noon on 10 March 2026 in Asia/Shanghai.
 const NOW: i64 = 1_773_115_200_000;
 /// An Argon2id hash of "4821" (nothing here signs in).
-const PIN_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$Yzc8ZGX/DFXE3HtAkC3A+w$HUbeU0QvndrEveV8nRTEpUFyiYj2XsgybTc/tMOmFgM";
-
-fn ts(ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(ms).unwrap().to_string()
-}
-
-fn report(id: &str, member: &str, played: (i64, i64), wall_from: i64) -> Value {
-    json!({
-        "id": id,
-        "member": member,
-        "lesson": "lim-1",
-        "lang": "zh-Hans",
-        "played": [[played.0, played.1]],
-        "wall": [ts(wall_from), ts(wall_from + played.1 - played.0)],
-        "position_ms": played.1,
-        "group_session": null,
-    })
-}
-
-/// County and branch, members M-a and M-b in the branch, a station of the branch, and a
-/// published course with one text lesson of an hour. Returns the tokens.
-struct Tokens {
-    admin: String,
-    member: String,
-    station: String,
-}
-
-fn set_up(app: &TestApp) -> Tokens {
-    let s = &app.services;
-    support::county_and_branch(s);
-    for id in ["M-a", "M-b"] {
-        let member = Member {
-            id: id.into(),
-            name: format!("党员{id}"),
-            org: "branch".into(),
-            home_org: None,
-            posts: vec![Post::Member],
-            field: Field::Rural,
-            joined: "2019-07-01".into(),
-            languages: vec![Lang::chinese()],
-        };
-        let record = MemberRecord {
-            member,
-            pin_hash: PIN_HASH.into(),
-            failed_sign_ins: 0,
-            locked_until_ms: 0,
-            disabled: false,
-        };
-        s.store.put_member(&record).unwrap();
-    }
-    let zh = |text: &str| [(Lang::chinese(), text.to_string())].into();
-    let course = NewCourse {
-        id: "lim".into(),
-        title: zh("课程"),
-        description: Default::default(),
-        translation: Default::default(),
-        themes: vec![Theme::PolicyAffairs],
-        audiences: vec![Audience::Rural],
-        programs: vec![],
-    };
-    catalog::create_course(s, course, "test").unwrap();
-    let sha = app.add_blob("# 第一课\n\n学习材料。\n".as_bytes(), "lim-1.md");
-    let edits = vec![
-        Edit::AddLesson(NewLesson {
-            id: "lim-1".into(),
-            kind: LessonKind::Text,
-            duration_ms: HOUR as u64,
-            title: zh("第一课"),
-        }),
-        Edit::SetVariant {
-            lesson: "lim-1".into(),
-            lang: Lang::chinese(),
-            variant: catalog::variant_of(s, &sha).unwrap(),
-        },
-    ];
-    catalog::edit_course(s, "lim", edits, "test").unwrap();
-    catalog::publish(s, "lim", "test").unwrap();
-    let station = Terminal {
-        id: "st-1".into(),
-        name: "村站".into(),
-        org: "branch".into(),
-        languages: vec![Lang::chinese()],
-        audiences: vec![],
-        disabled: false,
-    };
-    Tokens {
-        admin: people::issue_token(s, Principal::Admin, None, "test").unwrap(),
-        member: people::issue_token(
-            s,
-            Principal::Member {
-                member: "M-a".into(),
-            },
-            None,
-            "test",
-        )
-        .unwrap(),
-        station: people::create_terminal(s, &station, "test").unwrap(),
-    }
-}
+use support::small_county::{report, set_up};
 
 async fn fixed_app(adjust: impl FnOnce(&mut yuanjiao::config::Settings)) -> TestApp {
     let clock = Arc::new(FixedClock::new(
@@ -330,12 +224,14 @@ async fn past_the_daily_cap_a_members_reports_are_rejected_for_rate_and_repeats_
     let morning = NOW - 5 * HOUR;
     let day: Vec<Value> = (0..5)
         .map(|n| {
-            report(
+            let mut report = report(
                 &format!("d-{n}"),
                 "M-a",
                 (n * MIN, (n + 1) * MIN),
                 morning + n * 2 * MIN,
-            )
+            );
+            support::evidence::witness(&app.services, &mut report);
+            report
         })
         .collect();
     let (status, answer) = post(
@@ -373,7 +269,8 @@ async fn past_the_daily_cap_a_members_reports_are_rejected_for_rate_and_repeats_
     // 9 March in Shanghai: the same UTC day as the morning's reports, not the same local day)
     // still has room.
     let evening = NOW - 15 * HOUR;
-    let moved = report("d-4", "M-a", (4 * MIN, 5 * MIN), evening);
+    let mut moved = report("d-4", "M-a", (4 * MIN, 5 * MIN), evening);
+    support::evidence::witness(&app.services, &mut moved);
     let (_, answer) = post(&app, &tokens.member, moved.to_string()).await;
     assert_eq!(outcomes(&answer)[0].0, "credited", "{answer}");
     // Another member's day is their own.

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod catalog_edit;
 pub mod csv_cell;
 pub mod digest;
+pub mod evidence;
 pub mod flow;
 pub mod group;
 pub mod hours;

@@ -27,6 +27,10 @@ pub struct WatchReport {
     pub device_clock: Option<Timestamp>,
     #[serde(default)]
     pub group_session: Option<String>,
+    /// The play session `GET /api/v1/lessons/{id}/play` issued: the evidence a member's report
+    /// is credited on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub play_session: Option<String>,
 }
 
 /// Why a well-formed report earns nothing and is not kept.
@@ -54,6 +58,8 @@ pub enum Rejection {
     Conflict(String),
     #[error("{0}")]
     Session(String),
+    #[error("no-evidence: {0}")]
+    NoEvidence(#[from] super::evidence::NoEvidence),
     /// The member has as many reports for that day as a day of wall time can justify.
     #[error("rate: the member already has {cap} reports for that day of wall time, more than a day can justify")]
     Rate { cap: u32 },

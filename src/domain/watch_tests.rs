@@ -24,6 +24,7 @@ fn report(wall: (i64, i64)) -> WatchReport {
         position_ms: 30_000,
         device_clock: None,
         group_session: None,
+        play_session: None,
     }
 }
 

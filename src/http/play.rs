@@ -36,6 +36,8 @@ struct Play<'a> {
     files: BTreeMap<String, String>,
     /// Where the member left off, for a member's own token.
     resume_ms: Option<i64>,
+    /// For a member's own token: the session this play's watch reports must name.
+    play_session: Option<String>,
 }
 
 /// The languages a caller set in their profile, used when the request names none.
@@ -92,6 +94,10 @@ pub async fn get_play(
         _ => None,
     };
     let lesson_id = lesson.id.clone();
+    let play_session = member.as_deref().map(|member| {
+        let now = crate::people::now_ms(&services) as i64;
+        services.play_sessions.issue(member, &lesson.id, now)
+    });
     let (derived, resume_ms) = {
         let services = services.clone();
         web::block(move || -> Result<_, ApiError> {
@@ -129,7 +135,17 @@ pub async fn get_play(
         thumbnail: files.get("thumbnail.jpg").cloned(),
         files,
         resume_ms,
+        play_session,
         lang: lang.clone(),
     };
+    if play.play_session.is_some() {
+        // Each answer issues a new session, so it cannot be revalidated or kept.
+        use actix_web::http::header;
+        return Ok(HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "private, no-store"))
+            .insert_header((header::CONTENT_LANGUAGE, lang.served.as_str()))
+            .insert_header((header::VARY, "Accept-Language"))
+            .json(&play));
+    }
     revalidatable(&req, &play, Some(&[lang.served.as_str()]), Cache::Private)
 }

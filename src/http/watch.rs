@@ -72,6 +72,7 @@ pub async fn post_watch(
 ) -> Result<HttpResponse, ApiError> {
     let body = read_body(&req, payload, body_limit(&services, &caller.0)).await?;
     let actor = caller.actor();
+    let audit_actor = caller.audit_actor();
     let principal = caller.0;
     // Parsing and crediting run on the blocking pool, one report or ten thousand: a member's
     // year of plays makes even one report's maximum flow real work. The answer then waits for
@@ -81,6 +82,9 @@ pub async fn post_watch(
         let reports = parse_watch_body(&body)?;
         let ids: Vec<String> = reports.iter().map(|r| r.id.clone()).collect();
         let (outcomes, ticket) = ledger::submit_unflushed(&blocking, &principal, &actor, reports)?;
+        if ledger::evidence::basis(&principal) == ledger::evidence::Basis::Admin {
+            audit_admin_reports(&blocking, &audit_actor, &ids, &outcomes)?;
+        }
         Ok((ids, outcomes, ticket))
     })
     .await??;
@@ -110,6 +114,33 @@ pub async fn post_watch(
         })
         .collect();
     Ok(HttpResponse::Ok().json(Results { results }))
+}
+
+/// Reports an admin sent rest on no evidence the server saw, so each request that credited any
+/// is in the audit log, with the ids it credited (the first thousand).
+fn audit_admin_reports(
+    services: &Services,
+    actor: &crate::people::Actor,
+    ids: &[String],
+    outcomes: &[Outcome],
+) -> Result<(), ApiError> {
+    let credited: Vec<&str> = ids
+        .iter()
+        .zip(outcomes)
+        .filter(|(_, o)| matches!(o, Outcome::Credited(_)))
+        .map(|(id, _)| id.as_str())
+        .collect();
+    if credited.is_empty() {
+        return Ok(());
+    }
+    let detail = serde_json::json!({
+        "credited": credited.len(),
+        "reports": &credited[..credited.len().min(1000)],
+    });
+    let now = crate::people::now_ms(services);
+    let entry = actor.entry(now, "ledger.admin-reports", "watch", detail);
+    services.store.audit(&entry)?;
+    Ok(())
 }
 
 pub async fn post_group_session(

@@ -4,6 +4,7 @@
 //! totals, is handed to the group flush, which applies what many requests handed over as one
 //! atomic batch and flushes it; a change is acknowledged only once flushed to disk.
 
+pub mod evidence;
 mod flush;
 pub mod monthly;
 pub mod registration;
@@ -40,6 +41,8 @@ pub struct MemberState {
     pub registrations: Vec<Registration>,
     /// The member's stored watch reports per local day of their wall time, for the daily cap.
     pub reports_per_day: ReportsPerDay,
+    /// Play session → the wall time its reports were credited on, for each session's budget.
+    pub session_use: HashMap<String, i64>,
     /// The ledger's epoch when this was read; a failed flush starts a new one.
     epoch: u64,
 }
@@ -215,17 +218,25 @@ pub(crate) fn load<'a>(
         let calendar = &services.ledger.rules().calendar;
         let (mut plays, mut registrations) = (Vec::new(), Vec::new());
         let mut reports_per_day = ReportsPerDay::default();
+        let mut session_use: HashMap<String, i64> = HashMap::new();
         for entry in services.store.member_entries(member)? {
-            let watched = matches!(entry.kind, EntryKind::Watch { .. });
+            let watched = match &entry.kind {
+                EntryKind::Watch { report, .. } => Some(report.play_session.clone()),
+                _ => None,
+            };
             file_entry(entry.kind, &mut plays, &mut registrations);
-            if let (true, Some(play)) = (watched, plays.last()) {
+            if let (Some(session), Some(play)) = (watched, plays.last()) {
                 reports_per_day.count(calendar.day_of(play.wall.0));
+                if let Some(session) = session {
+                    *session_use.entry(session).or_default() += play.wall.1 - play.wall.0;
+                }
             }
         }
         *guard = Some(MemberState {
             ledger: MemberLedger::new(plays, services.ledger.rules()),
             registrations,
             reports_per_day,
+            session_use,
             epoch,
         });
     }
@@ -322,6 +333,16 @@ impl<'a> Crediting<'a> {
     }
 }
 
+/// A report that passed the checks needing no lock: its play (wall as witnessed), the wall it
+/// claimed (corrected), and its play session when its basis is one.
+struct Accepted {
+    n: usize,
+    report: WatchReport,
+    play: Play,
+    claimed: (i64, i64),
+    witness: Option<(String, crate::domain::evidence::Witnessed)>,
+}
+
 /// Credits watch reports, each on its own; returns once everything accepted is on disk.
 pub fn submit(
     services: &Services,
@@ -349,8 +370,10 @@ pub fn submit_unflushed(
     let limits = limits(services);
     let mut outcomes: Vec<Option<Outcome>> = vec![None; reports.len()];
     let mut members: HashMap<String, Result<(), Rejection>> = HashMap::new();
-    // First the checks that need no lock: the member, the lesson, the rules.
-    let mut accepted: Vec<(usize, WatchReport, Play)> = Vec::new();
+    // First the checks that need no lock: the member, the lesson, the rules, the evidence.
+    let basis = evidence::basis(caller);
+    let skew_ms = limits.max_clock_skew_ms;
+    let mut accepted: Vec<Accepted> = Vec::new();
     for (n, report) in reports.into_iter().enumerate() {
         let member_ok = match members.get(&report.member) {
             Some(known) => known.clone(),
@@ -378,8 +401,23 @@ pub fn submit_unflushed(
             },
             Err(rejection) => Err(rejection),
         };
+        let checked = checked.and_then(|mut play| {
+            let claimed = play.wall;
+            let witness =
+                evidence::witnessed(&services.play_sessions, basis, &report, now, skew_ms)?;
+            if let Some((_, witnessed)) = &witness {
+                play.wall = witnessed.clip(play.wall)?;
+            }
+            Ok((play, claimed, witness))
+        });
         match checked {
-            Ok(play) => accepted.push((n, report, play)),
+            Ok((play, claimed, witness)) => accepted.push(Accepted {
+                n,
+                report,
+                play,
+                claimed,
+                witness,
+            }),
             // A report seen before is a duplicate, even if its member moved since.
             Err(rejection) => {
                 outcomes[n] = Some(match ledger.seen_report(services, &report.id)? {
@@ -390,7 +428,7 @@ pub fn submit_unflushed(
         }
     }
     // Then each member once, locked in id order (nothing holds two members otherwise).
-    let names: BTreeSet<String> = accepted.iter().map(|(_, r, _)| r.member.clone()).collect();
+    let names: BTreeSet<String> = accepted.iter().map(|a| a.report.member.clone()).collect();
     let slots: Vec<(String, Slot)> = names
         .into_iter()
         .map(|m| (m.clone(), ledger.slot(&m)))
@@ -410,7 +448,14 @@ pub fn submit_unflushed(
     let rules = ledger.rules();
     let daily_cap = services.settings.ledger.max_reports_per_member_day;
     let written = (|| -> Result<(), StoreError> {
-        for (n, report, play) in accepted {
+        for Accepted {
+            n,
+            report,
+            mut play,
+            claimed,
+            witness,
+        } in accepted
+        {
             let Some(guard) = guards.get_mut(report.member.as_str()) else {
                 continue;
             };
@@ -426,6 +471,20 @@ pub fn submit_unflushed(
                 });
                 continue;
             }
+            // One session never credits more wall time than the server saw pass.
+            if let Some((session, witnessed)) = &witness {
+                let used = state.session_use.get(session).copied().unwrap_or(0);
+                match witnessed.within_budget(play.wall, used) {
+                    Ok(wall) => play.wall = wall,
+                    Err(spent) => {
+                        outcomes[n] = Some(match ledger.seen_report(services, &report.id)? {
+                            Some(seen) => seen_outcome(&seen, &report),
+                            None => Outcome::Rejected(spent.into()),
+                        });
+                        continue;
+                    }
+                }
+            }
             let digest = hex::encode(report.body_digest());
             if let Some(seen) = ledger.reserve(services, &report.id, &report.member, &digest)? {
                 outcomes[n] = Some(seen_outcome(&seen, &report));
@@ -433,7 +492,11 @@ pub fn submit_unflushed(
             }
             reserved.push(report.id.clone());
             state.reports_per_day.count(day);
-            let (play_wall_from, play_duration) = (play.wall.0, play.duration_ms);
+            if let Some((session, _)) = &witness {
+                *state.session_use.entry(session.clone()).or_default() += play.wall.1 - play.wall.0;
+            }
+            let witnessed = (play.wall != claimed).then_some(play.wall);
+            let play_duration = play.duration_ms;
             touched
                 .entry(report.member.clone())
                 .or_default()
@@ -453,9 +516,10 @@ pub fn submit_unflushed(
                 member: report.member.clone(),
                 // What made the report this play, kept so the play can be made again.
                 kind: EntryKind::Watch {
-                    offset_ms: play_wall_from - report.wall.0.as_millisecond(),
+                    offset_ms: claimed.0 - report.wall.0.as_millisecond(),
                     duration_ms: play_duration,
                     report: Box::new(report),
+                    witnessed,
                 },
             });
         }

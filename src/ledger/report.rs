@@ -295,6 +295,7 @@ pub fn verify(services: &Services) -> Result<Vec<String>, StoreError> {
                     ledger,
                     registrations,
                     reports_per_day: Default::default(),
+                    session_use: Default::default(),
                     // Only for this check, never cached.
                     epoch: 0,
                 },

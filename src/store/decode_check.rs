@@ -14,11 +14,14 @@ use crate::domain::upload::Upload;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+/// Whether bytes are such a record (`None` if not) and, if so, whether a rewrite is stable.
+type Check = fn(&[u8]) -> Option<bool>;
+
 /// How many record kinds accepted the bytes; an error names the kind whose bytes changed
 /// between the first and the second rewrite.
 pub fn check_stored_bytes(bytes: &[u8]) -> Result<usize, String> {
     let mut accepted = 0;
-    let checks: [(&str, fn(&[u8]) -> Option<bool>); 15] = [
+    let checks: [(&str, Check); 15] = [
         ("ledger entry", |b| {
             let entry = decode_entry("fuzz", b).ok()?;
             let once = encode_entry(&entry);

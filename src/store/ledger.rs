@@ -36,6 +36,10 @@ pub enum EntryKind {
         report: Box<WatchReport>,
         offset_ms: i64,
         duration_ms: i64,
+        /// The corrected wall interval the play session witnessed, when it is less than the
+        /// report claims: the play credits only this.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        witnessed: Option<(i64, i64)>,
     },
     /// A member's share of a group session's playback.
     Group {
@@ -69,7 +73,14 @@ impl EntryKind {
                 report,
                 offset_ms,
                 duration_ms,
-            } => Some(report.play(*offset_ms, *duration_ms)),
+                witnessed,
+            } => {
+                let mut play = report.play(*offset_ms, *duration_ms);
+                if let Some(wall) = witnessed {
+                    play.wall = *wall;
+                }
+                Some(play)
+            }
             EntryKind::Group { play } => Some(play.clone()),
             EntryKind::Registration(_) => None,
         }

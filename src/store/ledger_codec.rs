@@ -2,9 +2,12 @@
 //! forever), and their JSON was most of what each report wrote; this mirror holds the same
 //! facts in postcard, without the field names, the RFC 3339 strings or skipped fields that
 //! postcard cannot read back. Entries written as JSON before it are still read.
+//!
+//! Layouts, by the version byte: 2 is the entry alone (fixtures/ledger_entries_v2.hex holds
+//! such bytes); 3 is the same entry followed by its evidence, so that layout 2 reads unchanged.
 
 use super::ledger::{EntryKind, LedgerEntry};
-use super::{decode, decode_any, encode_compact, StoreError, COMPACT_VERSION};
+use super::{decode, decode_any, StoreError, COMPACT_VERSION};
 use crate::domain::ledger::Play;
 use crate::domain::watch::{Registration, WatchReport};
 use jiff::Timestamp;
@@ -27,6 +30,16 @@ enum StoredKind {
     },
     Group(Play),
     Registration(Registration),
+}
+
+/// The entry's layout with its evidence after it.
+const WITH_EVIDENCE: u8 = 3;
+
+/// What a watch entry was credited on, after the entry in layout 3.
+#[derive(Serialize, Deserialize, Default)]
+struct StoredEvidence {
+    play_session: Option<String>,
+    witnessed: Option<(i64, i64)>,
 }
 
 /// A watch report without its member (the entry has it); instants as seconds and nanoseconds,
@@ -52,42 +65,59 @@ fn timestamp((seconds, nanos): (i64, i32)) -> Result<Timestamp, String> {
 }
 
 pub(super) fn encode_entry(entry: &LedgerEntry) -> Vec<u8> {
+    let mut evidence = StoredEvidence::default();
     let kind = match &entry.kind {
         EntryKind::Watch {
             report,
             offset_ms,
             duration_ms,
-        } => StoredKind::Watch {
-            report: StoredReport {
-                id: report.id.clone(),
-                lesson: report.lesson.clone(),
-                lang: report.lang.as_str().to_string(),
-                played: report.played.clone(),
-                wall: (instant(report.wall.0), instant(report.wall.1)),
-                position_ms: report.position_ms,
-                device_clock: report.device_clock.map(instant),
-                group_session: report.group_session.clone(),
-            },
-            offset_ms: *offset_ms,
-            duration_ms: *duration_ms,
-        },
+            witnessed,
+        } => {
+            evidence = StoredEvidence {
+                play_session: report.play_session.clone(),
+                witnessed: *witnessed,
+            };
+            StoredKind::Watch {
+                report: StoredReport {
+                    id: report.id.clone(),
+                    lesson: report.lesson.clone(),
+                    lang: report.lang.as_str().to_string(),
+                    played: report.played.clone(),
+                    wall: (instant(report.wall.0), instant(report.wall.1)),
+                    position_ms: report.position_ms,
+                    device_clock: report.device_clock.map(instant),
+                    group_session: report.group_session.clone(),
+                },
+                offset_ms: *offset_ms,
+                duration_ms: *duration_ms,
+            }
+        }
         EntryKind::Group { play } => StoredKind::Group(play.clone()),
         EntryKind::Registration(r) => StoredKind::Registration(r.clone()),
     };
-    encode_compact(&StoredEntry {
+    let stored = StoredEntry {
         at_ms: entry.at_ms,
         actor: entry.actor.clone(),
         member: entry.member.clone(),
         kind,
-    })
+    };
+    // Like JSON, plain structs of strings and numbers cannot fail to serialise.
+    let bytes = postcard::to_extend(&stored, vec![WITH_EVIDENCE]).unwrap_or_default();
+    postcard::to_extend(&evidence, bytes).unwrap_or_default()
 }
 
 pub(super) fn decode_entry(tree: &'static str, bytes: &[u8]) -> Result<LedgerEntry, StoreError> {
-    if bytes.first() != Some(&COMPACT_VERSION) {
-        return decode(tree, bytes);
-    }
-    let stored: StoredEntry = decode_any(tree, bytes)?;
     let corrupt = |reason: String| StoreError::Corrupt { tree, reason };
+    let (stored, evidence): (StoredEntry, StoredEvidence) = match bytes.split_first() {
+        Some((&COMPACT_VERSION, _)) => (decode_any(tree, bytes)?, StoredEvidence::default()),
+        Some((&WITH_EVIDENCE, rest)) => {
+            let (stored, rest) =
+                postcard::take_from_bytes(rest).map_err(|e| corrupt(e.to_string()))?;
+            let evidence = postcard::from_bytes(rest).map_err(|e| corrupt(e.to_string()))?;
+            (stored, evidence)
+        }
+        _ => return decode(tree, bytes),
+    };
     let kind = match stored.kind {
         StoredKind::Watch {
             report,
@@ -114,9 +144,11 @@ pub(super) fn decode_entry(tree: &'static str, bytes: &[u8]) -> Result<LedgerEnt
                     .transpose()
                     .map_err(corrupt)?,
                 group_session: report.group_session,
+                play_session: evidence.play_session,
             }),
             offset_ms,
             duration_ms,
+            witnessed: evidence.witnessed,
         },
         StoredKind::Group(play) => EntryKind::Group { play },
         StoredKind::Registration(r) => EntryKind::Registration(r),
@@ -148,10 +180,11 @@ mod tests {
             position_ms: 31_500,
             device_clock: device_clock.map(|c| c.parse().unwrap()),
             group_session: Some("s-1".into()),
+            play_session: None,
         }
     }
 
-    fn entries() -> Vec<LedgerEntry> {
+    pub(super) fn entries() -> Vec<LedgerEntry> {
         let entry = |kind| LedgerEntry {
             at_ms: 1_772_352_000_000,
             actor: "terminal:st-01".into(),
@@ -163,11 +196,13 @@ mod tests {
                 report: Box::new(report(Some("2026-03-01T08:05:00.5Z"))),
                 offset_ms: -300_000,
                 duration_ms: 600_000,
+                witnessed: None,
             }),
             entry(EntryKind::Watch {
                 report: Box::new(report(None)),
                 offset_ms: 0,
                 duration_ms: 600_000,
+                witnessed: None,
             }),
             entry(EntryKind::Group {
                 play: report(None).play(0, 600_000),
@@ -183,10 +218,35 @@ mod tests {
         ]
     }
 
+    /// An entry with its evidence: the session it names and the part of its wall it witnessed.
+    fn witnessed_entry() -> LedgerEntry {
+        let mut entry = entries().remove(0);
+        if let EntryKind::Watch {
+            report, witnessed, ..
+        } = &mut entry.kind
+        {
+            report.play_session = Some("ps1.AAAA".into());
+            *witnessed = Some((1_772_323_200_000, 1_772_323_210_000));
+        }
+        entry
+    }
+
     #[test]
     fn every_kind_of_entry_reads_back_exactly() {
-        for entry in entries() {
+        for entry in entries().into_iter().chain([witnessed_entry()]) {
             let bytes = encode_entry(&entry);
+            assert_eq!(bytes[0], WITH_EVIDENCE);
+            assert_eq!(decode_entry("ledger", &bytes).unwrap(), entry);
+        }
+    }
+
+    #[test]
+    fn entries_written_in_the_first_compact_layout_still_read() {
+        let fixture = include_str!("fixtures/ledger_entries_v2.hex");
+        let old: Vec<&str> = fixture.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(old.len(), entries().len());
+        for (hex, entry) in old.iter().zip(entries()) {
+            let bytes = hex::decode(hex).unwrap();
             assert_eq!(bytes[0], COMPACT_VERSION);
             assert_eq!(decode_entry("ledger", &bytes).unwrap(), entry);
         }
@@ -209,7 +269,7 @@ mod tests {
 
     #[test]
     fn a_damaged_entry_is_an_error_not_a_panic() {
-        let bytes = encode_entry(&entries()[0]);
+        let bytes = encode_entry(&witnessed_entry());
         for cut in 1..bytes.len() {
             assert!(decode_entry("ledger", &bytes[..cut]).is_err());
         }

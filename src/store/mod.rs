@@ -8,6 +8,7 @@ mod ledger;
 mod ledger_codec;
 mod people;
 mod people_write;
+mod secrets;
 mod uploads;
 
 pub use assets::{Job, JobStatus};

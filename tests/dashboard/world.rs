@@ -235,11 +235,12 @@ impl World {
             "test",
         )
         .unwrap();
-        let report = json!({
+        let mut report = json!({
             "id": id, "member": member, "lesson": lesson, "lang": "zh-Hans",
             "played": [[played.0, played.1]], "wall": [wall.0, wall.1],
             "position_ms": played.1, "group_session": null,
         });
+        crate::support::evidence::witness(&self.app.services, &mut report);
         let answer = self.post_ok(&token, "/api/v1/watch", report).await;
         let result = &answer["results"][0];
         assert_eq!(result["status"], "credited", "{answer}");

@@ -2,9 +2,11 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod browser;
+pub mod evidence;
 pub mod hostile;
 pub mod people;
 pub mod process;
+pub mod small_county;
 pub mod upload;
 pub mod video;
 

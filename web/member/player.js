@@ -203,6 +203,9 @@ export class Player {
       this.ctx.outbox.add({
         id: uuid(), member: this.ctx.member.id, lesson: play.lesson, lang: play.lang.served,
         played: part.played, wall: part.wall, position_ms: part.position_ms, group_session: null,
+        // The evidence the report is credited on: the session issued when this play began,
+        // which stays good for reports held offline and sent later.
+        play_session: play.play_session ?? null,
       });
       this.countedMs += playedMs(part);
       this.lastWallEnd = this.acct.lastWallEnd;

@@ -1,0 +1,65 @@
+//! What a credited minute rests on. A member's report is credited only inside a play session the
+//! server issued: its wall time must fall between the session's issue (less the clock skew
+//! allowed) and the report's arrival, and one session never credits more wall time than the
+//! server saw pass between its issue and its latest report.
+
+/// Why a report has no evidence behind it; shown as the reason `no-evidence: …`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoEvidence {
+    #[error("the report names no play_session: a member's play starts with GET /api/v1/lessons/{{id}}/play, which issues one")]
+    NoSession,
+    #[error("play_session {0:?} was not issued by this server")]
+    Unknown(String),
+    #[error("its play_session was issued for another member or lesson")]
+    NotThisPlay,
+    #[error("its wall time lies outside the play session the server witnessed (issued {issued_s} s before the report arrived)")]
+    Outside { issued_s: i64 },
+    #[error("its play session has already been credited all the time the server saw pass since it was issued")]
+    Spent,
+}
+
+/// A session as the server issued it, and what its reports have used so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Witnessed {
+    pub issued_ms: i64,
+    /// When the report arrived.
+    pub received_ms: i64,
+    /// `ledger.max_clock_skew`: how far before the issue a corrected wall time may start.
+    pub skew_ms: i64,
+}
+
+impl Witnessed {
+    /// The part of a report's corrected wall interval that the session witnessed.
+    pub fn clip(&self, (from, to): (i64, i64)) -> Result<(i64, i64), NoEvidence> {
+        let (from, to) = (
+            from.max(self.issued_ms - self.skew_ms),
+            to.min(self.received_ms),
+        );
+        if from < to {
+            Ok((from, to))
+        } else {
+            Err(self.outside())
+        }
+    }
+
+    /// The witnessed wall interval shortened, if need be, so that the session's reports together
+    /// span no more than the time from its issue to this report's arrival; `used_ms` is what its
+    /// earlier reports were credited. (The ledger adds its one tolerance after the last.)
+    pub fn within_budget(&self, wall: (i64, i64), used_ms: i64) -> Result<(i64, i64), NoEvidence> {
+        let budget = self.received_ms - self.issued_ms - used_ms;
+        if budget <= 0 {
+            return Err(NoEvidence::Spent);
+        }
+        Ok((wall.0, wall.1.min(wall.0.saturating_add(budget))))
+    }
+
+    fn outside(&self) -> NoEvidence {
+        NoEvidence::Outside {
+            issued_s: (self.received_ms - self.issued_ms) / 1000,
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "evidence_tests.rs"]
+mod tests;

@@ -1,0 +1,167 @@
+//! Play sessions: the ids `GET /api/v1/lessons/{id}/play` gives a member, and what a report
+//! naming one is credited on. An id carries its issue time and a MAC over member, lesson and that
+//! time under a key kept in the store, so issuing one writes nothing and any process sharing the
+//! store can check it.
+
+use crate::domain::evidence::{NoEvidence, Witnessed};
+use crate::domain::org::Principal;
+use crate::domain::watch::WatchReport;
+use crate::store::{Store, StoreError};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use ring::hmac;
+
+const PREFIX: &str = "ps1.";
+/// Issue time (8) ‖ nonce (8) ‖ HMAC-SHA256 (32).
+const RAW_LEN: usize = 48;
+
+pub struct PlaySessions {
+    key: hmac::Key,
+}
+
+impl PlaySessions {
+    pub fn open(store: &Store) -> Result<PlaySessions, StoreError> {
+        let secret = store.secret("play-sessions")?;
+        Ok(PlaySessions {
+            key: hmac::Key::new(hmac::HMAC_SHA256, &secret),
+        })
+    }
+
+    /// A new session for a member's play of a lesson, issued at `issued_ms`.
+    pub fn issue(&self, member: &str, lesson: &str, issued_ms: i64) -> String {
+        let nonce: [u8; 8] = rand::random();
+        let mut raw = Vec::with_capacity(RAW_LEN);
+        raw.extend_from_slice(&issued_ms.to_be_bytes());
+        raw.extend_from_slice(&nonce);
+        let tag = hmac::sign(&self.key, &signed(member, lesson, &raw));
+        raw.extend_from_slice(tag.as_ref());
+        format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(raw))
+    }
+
+    /// When the session was issued, if this server issued it for this member and lesson.
+    pub fn issued_ms(&self, id: &str, member: &str, lesson: &str) -> Result<i64, NoEvidence> {
+        let unknown = || NoEvidence::Unknown(id.chars().take(64).collect());
+        let raw = id
+            .strip_prefix(PREFIX)
+            .and_then(|b| URL_SAFE_NO_PAD.decode(b).ok())
+            .filter(|raw| raw.len() == RAW_LEN)
+            .ok_or_else(unknown)?;
+        let (head, tag) = raw.split_at(16);
+        // In constant time: the answer says nothing about how much of a guess was right.
+        hmac::verify(&self.key, &signed(member, lesson, head), tag)
+            .map_err(|_| NoEvidence::NotThisPlay)?;
+        let mut issued = [0u8; 8];
+        issued.copy_from_slice(&head[..8]);
+        Ok(i64::from_be_bytes(issued))
+    }
+}
+
+/// What the MAC covers; each id goes with its length, so no two (member, lesson) pairs meet.
+fn signed(member: &str, lesson: &str, head: &[u8]) -> Vec<u8> {
+    let mut out = b"yuanjiao play session 1".to_vec();
+    for part in [member.as_bytes(), lesson.as_bytes(), head] {
+        out.extend_from_slice(&(part.len() as u64).to_be_bytes());
+        out.extend_from_slice(part);
+    }
+    out
+}
+
+/// What a caller's reports are credited on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Basis {
+    /// Members' own reports and managers' on their behalf: a play session the server issued.
+    PlaySession,
+    /// A registered station, which the server delivered to and which answers for its batches.
+    Station,
+    /// An administrator's, e.g. records migrated from another system; each request is audited.
+    Admin,
+}
+
+pub fn basis(caller: &Principal) -> Basis {
+    match caller {
+        Principal::Terminal { .. } => Basis::Station,
+        Principal::Admin => Basis::Admin,
+        _ => Basis::PlaySession,
+    }
+}
+
+/// The report's session as witnessed (`None` when its basis needs none), checked against the
+/// member and lesson it was issued for.
+pub fn witnessed(
+    sessions: &PlaySessions,
+    basis: Basis,
+    report: &WatchReport,
+    received_ms: i64,
+    skew_ms: i64,
+) -> Result<Option<(String, Witnessed)>, NoEvidence> {
+    if basis != Basis::PlaySession {
+        return Ok(None);
+    }
+    let id = report
+        .play_session
+        .as_deref()
+        .ok_or(NoEvidence::NoSession)?;
+    let issued_ms = sessions.issued_ms(id, &report.member, &report.lesson)?;
+    Ok(Some((
+        id.to_string(),
+        Witnessed {
+            issued_ms,
+            received_ms,
+            skew_ms,
+        },
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn sessions() -> PlaySessions {
+        PlaySessions {
+            key: hmac::Key::new(hmac::HMAC_SHA256, &[7; 32]),
+        }
+    }
+
+    #[test]
+    fn a_session_reads_back_only_for_its_member_and_lesson() {
+        let s = sessions();
+        let id = s.issue("M1", "L1", 1_780_000_000_123);
+        assert_eq!(s.issued_ms(&id, "M1", "L1"), Ok(1_780_000_000_123));
+        assert_eq!(s.issued_ms(&id, "M2", "L1"), Err(NoEvidence::NotThisPlay));
+        assert_eq!(s.issued_ms(&id, "M1", "L2"), Err(NoEvidence::NotThisPlay));
+        // Lengths keep ("M1", "L1") and ("M1L", "1") apart.
+        assert_eq!(s.issued_ms(&id, "M1L", "1"), Err(NoEvidence::NotThisPlay));
+    }
+
+    #[test]
+    fn an_altered_or_foreign_session_is_refused() {
+        let s = sessions();
+        let id = s.issue("M1", "L1", 1_780_000_000_000);
+        let mut altered = id.clone().into_bytes();
+        altered[6] = if altered[6] == b'A' { b'B' } else { b'A' };
+        let altered = String::from_utf8(altered).unwrap();
+        assert_eq!(
+            s.issued_ms(&altered, "M1", "L1"),
+            Err(NoEvidence::NotThisPlay)
+        );
+        let other_server = PlaySessions {
+            key: hmac::Key::new(hmac::HMAC_SHA256, &[8; 32]),
+        };
+        assert!(other_server.issued_ms(&id, "M1", "L1").is_err());
+        assert!(matches!(
+            s.issued_ms("ps1.short", "M1", "L1"),
+            Err(NoEvidence::Unknown(_))
+        ));
+        assert!(matches!(
+            s.issued_ms("anything", "M1", "L1"),
+            Err(NoEvidence::Unknown(_))
+        ));
+    }
+
+    #[test]
+    fn two_sessions_of_one_play_differ() {
+        let s = sessions();
+        assert_ne!(s.issue("M1", "L1", 1), s.issue("M1", "L1", 1));
+    }
+}

@@ -1,0 +1,318 @@
+//! What a credited minute rests on (issue: evidence behind every credited minute): a member's
+//! report is credited only inside a play session the server issued for that member and lesson,
+//! and one session never credits more than the time the server saw pass. Stations and admins
+//! keep crediting as before; an admin's reports are audited.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+use support::small_county::{report, set_up, Tokens};
+use support::TestApp;
+use yuanjiao::clock::FixedClock;
+
+const MIN: i64 = 60_000;
+const DAY: i64 = 1440 * MIN;
+/// 2026-03-10T04:00:00Z, noon in Shanghai.
+const NOW: i64 = 1_773_115_200_000;
+
+struct County {
+    app: TestApp,
+    clock: Arc<FixedClock>,
+    tokens: Tokens,
+}
+
+impl County {
+    async fn new() -> County {
+        let clock = Arc::new(FixedClock::new(at(NOW)));
+        let app = TestApp::spawn_with_clock(clock.clone(), |_| {}).await;
+        let tokens = set_up(&app);
+        County { app, clock, tokens }
+    }
+
+    fn set_now(&self, ms: i64) {
+        self.clock.set(at(ms));
+    }
+
+    async fn get(&self, token: &str, path: &str) -> (u16, Value) {
+        let resp = self
+            .app
+            .client
+            .get(self.app.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        (
+            resp.status().as_u16(),
+            resp.json().await.unwrap_or(Value::Null),
+        )
+    }
+
+    /// What `GET /play` gives this member's token for a lesson: its play session.
+    async fn play_session(&self, token: &str, lesson: &str) -> String {
+        let (status, play) = self
+            .get(token, &format!("/api/v1/lessons/{lesson}/play"))
+            .await;
+        assert_eq!(status, 200, "{play}");
+        play["play_session"]
+            .as_str()
+            .expect("a play session")
+            .to_string()
+    }
+
+    /// `(status, credited_ms, reason)` of each report of a batch.
+    async fn watch(&self, token: &str, reports: Vec<Value>) -> Vec<(String, i64, String)> {
+        let resp = self
+            .app
+            .client
+            .post(self.app.url("/api/v1/watch"))
+            .bearer_auth(token)
+            .json(&json!({ "reports": reports }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        let answer: Value = resp.json().await.unwrap();
+        answer["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["status"].as_str().unwrap().to_string(),
+                    r["credited_ms"].as_i64().unwrap(),
+                    r["reason"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    async fn credited_ms(&self, member: &str) -> i64 {
+        let path = format!("/api/v1/members/{member}/hours?year=2026");
+        let (_, hours) = self.get(&self.tokens.admin, &path).await;
+        hours["credited_ms"].as_i64().unwrap()
+    }
+}
+
+fn at(ms: i64) -> std::time::SystemTime {
+    UNIX_EPOCH + Duration::from_millis(ms as u64)
+}
+
+fn with_session(mut report: Value, session: &str) -> Value {
+    report["play_session"] = json!(session);
+    report
+}
+
+fn of_lesson(mut report: Value, lesson: &str) -> Value {
+    report["lesson"] = json!(lesson);
+    report
+}
+
+fn no_evidence(outcomes: &[(String, i64, String)]) -> bool {
+    outcomes.iter().all(|(status, ms, reason)| {
+        status == "rejected" && *ms == 0 && reason.starts_with("no-evidence")
+    })
+}
+
+#[tokio::test]
+async fn a_fabricated_past_report_from_a_member_token_credits_nothing() {
+    let county = County::new().await;
+    let member = &county.tokens.member;
+    // Every lesson, 10 to 45 days ago, as a script with the member's token would send them.
+    let fabricated: Vec<Value> = [(10, "lim-1"), (45, "lim-2")]
+        .iter()
+        .map(|&(days, lesson)| {
+            of_lesson(
+                report(
+                    &format!("fake-{lesson}"),
+                    "M-a",
+                    (0, 40 * MIN),
+                    NOW - days * DAY,
+                ),
+                lesson,
+            )
+        })
+        .collect();
+    let outcomes = county.watch(member, fabricated.clone()).await;
+    assert!(no_evidence(&outcomes), "{outcomes:?}");
+    assert!(
+        outcomes[0].2.contains("names no play_session"),
+        "{outcomes:?}"
+    );
+    // A session asked for now does not cover plays of weeks ago.
+    let session = county.play_session(member, "lim-1").await;
+    let outcomes = county
+        .watch(member, vec![with_session(fabricated[0].clone(), &session)])
+        .await;
+    assert!(no_evidence(&outcomes), "{outcomes:?}");
+    assert!(
+        outcomes[0].2.contains("outside the play session"),
+        "{outcomes:?}"
+    );
+    assert_eq!(county.credited_ms("M-a").await, 0);
+}
+
+#[tokio::test]
+async fn a_session_is_evidence_only_for_the_member_and_lesson_it_was_issued_for() {
+    let county = County::new().await;
+    let session = county.play_session(&county.tokens.member, "lim-1").await;
+    county.set_now(NOW + 20 * MIN);
+    let played = report("r-1", "M-a", (0, 10 * MIN), NOW + MIN);
+    // Another lesson under it, another member under it (sent by their manager), a forged one.
+    let other_lesson = with_session(of_lesson(played.clone(), "lim-2"), &session);
+    let mut other_member = with_session(played.clone(), &session);
+    other_member["member"] = json!("M-b");
+    other_member["id"] = json!("r-2");
+    let mut forged = session.clone().into_bytes();
+    let last = forged.len() - 1;
+    forged[last] = if forged[last] == b'A' { b'B' } else { b'A' };
+    let forged = with_session(played.clone(), std::str::from_utf8(&forged).unwrap());
+    let outcomes = county
+        .watch(&county.tokens.member, vec![other_lesson, forged])
+        .await;
+    assert!(no_evidence(&outcomes), "{outcomes:?}");
+    let outcomes = county
+        .watch(&county.tokens.manager, vec![other_member])
+        .await;
+    assert!(no_evidence(&outcomes), "{outcomes:?}");
+    // Its own play is credited in full.
+    let outcomes = county
+        .watch(&county.tokens.member, vec![with_session(played, &session)])
+        .await;
+    assert_eq!(outcomes[0].0, "credited", "{outcomes:?}");
+    assert_eq!(outcomes[0].1, 10 * MIN);
+}
+
+#[tokio::test]
+async fn a_session_credits_no_more_wall_time_than_the_server_saw_pass() {
+    let county = County::new().await;
+    let member = &county.tokens.member;
+    let session = county.play_session(member, "lim-1").await;
+    // Three minutes later, a report claiming eight minutes of play (starting within the clock
+    // skew allowed before the session), then another claiming four minutes more.
+    county.set_now(NOW + 3 * MIN);
+    let claimed = with_session(report("r-1", "M-a", (0, 8 * MIN), NOW - 5 * MIN), &session);
+    let outcomes = county.watch(member, vec![claimed]).await;
+    assert_eq!(outcomes[0].0, "credited", "{outcomes:?}");
+    let first = outcomes[0].1;
+    // Three minutes, and the ledger's one tolerance after them.
+    let tolerance = county.app.services.settings.ledger.tolerance_ms as i64;
+    assert!((3 * MIN..=3 * MIN + tolerance).contains(&first), "{first}");
+    let more = with_session(
+        report("r-2", "M-a", (8 * MIN, 12 * MIN), NOW - MIN),
+        &session,
+    );
+    let outcomes = county.watch(member, vec![more.clone()]).await;
+    assert!(no_evidence(&outcomes), "{outcomes:?}");
+    assert!(
+        outcomes[0].2.contains("already been credited"),
+        "{outcomes:?}"
+    );
+    // Once the server has seen time pass, the same session carries on.
+    county.set_now(NOW + 7 * MIN);
+    let later = with_session(
+        report("r-3", "M-a", (8 * MIN, 12 * MIN), NOW + 3 * MIN),
+        &session,
+    );
+    let outcomes = county.watch(member, vec![later]).await;
+    assert_eq!(outcomes[0].0, "credited", "{outcomes:?}");
+    assert_eq!(county.credited_ms("M-a").await, first + outcomes[0].1);
+    assert!(county.credited_ms("M-a").await <= 7 * MIN + tolerance);
+}
+
+#[tokio::test]
+async fn a_member_pages_offline_queue_sent_days_later_credits() {
+    let county = County::new().await;
+    let member = &county.tokens.member;
+    let session = county.play_session(member, "lim-1").await;
+    // Forty minutes played in four reports, held on the phone and sent three days later.
+    let queue: Vec<Value> = (0..4)
+        .map(|n| {
+            let played = (n * 10 * MIN, (n + 1) * 10 * MIN);
+            let r = report(&format!("q-{n}"), "M-a", played, NOW + MIN + n * 10 * MIN);
+            with_session(r, &session)
+        })
+        .collect();
+    county.set_now(NOW + 3 * DAY);
+    let outcomes = county.watch(member, queue.clone()).await;
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| o.0 == "credited" && o.1 == 10 * MIN),
+        "{outcomes:?}"
+    );
+    // Sent again (the phone never heard back), they are duplicates, not spent evidence.
+    let again = county.watch(member, queue).await;
+    assert!(again.iter().all(|o| o.0 == "duplicate"), "{again:?}");
+    assert_eq!(county.credited_ms("M-a").await, 40 * MIN);
+}
+
+#[tokio::test]
+async fn a_stations_week_old_offline_batch_credits_without_play_sessions() {
+    let county = County::new().await;
+    let batch: Vec<Value> = (0..3)
+        .map(|n| {
+            let played = (n * 20 * MIN, (n + 1) * 20 * MIN);
+            report(&format!("st-{n}"), "M-a", played, NOW - (7 - n) * DAY)
+        })
+        .collect();
+    let outcomes = county.watch(&county.tokens.station, batch).await;
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| o.0 == "credited" && o.1 == 20 * MIN),
+        "{outcomes:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_admins_reports_are_credited_and_each_request_is_in_the_audit_log() {
+    let county = County::new().await;
+    let admin = &county.tokens.admin;
+    let migrated = vec![
+        report("old-1", "M-a", (0, 30 * MIN), NOW - 20 * DAY),
+        report("old-2", "M-b", (0, 30 * MIN), NOW - 19 * DAY),
+    ];
+    let outcomes = county.watch(admin, migrated).await;
+    assert!(outcomes.iter().all(|o| o.0 == "credited"), "{outcomes:?}");
+    let (_, log) = county.get(admin, "/api/v1/audit?limit=1000").await;
+    let entry = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["entry"])
+        .find(|e| e["action"] == "ledger.admin-reports")
+        .expect("the admin's reports are audited");
+    assert_eq!(entry["actor"], "admin");
+    assert_eq!(entry["detail"]["credited"], 2);
+    assert_eq!(entry["detail"]["reports"], json!(["old-1", "old-2"]));
+    assert!(entry["token"].is_string(), "{entry}");
+}
+
+#[tokio::test]
+async fn only_a_members_own_play_gets_a_session_and_it_is_never_cached() {
+    let county = County::new().await;
+    let resp = county
+        .app
+        .client
+        .get(county.app.url("/api/v1/lessons/lim-1/play"))
+        .bearer_auth(&county.tokens.member)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["cache-control"], "private, no-store");
+    let first: Value = resp.json().await.unwrap();
+    let second = county.play_session(&county.tokens.member, "lim-1").await;
+    assert_ne!(
+        first["play_session"],
+        json!(second),
+        "each play its own session"
+    );
+    let (_, station) = county
+        .get(&county.tokens.station, "/api/v1/lessons/lim-1/play")
+        .await;
+    assert!(station["play_session"].is_null(), "{station}");
+}

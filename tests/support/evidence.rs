@@ -1,0 +1,50 @@
+//! Play sessions for reports that tests write by hand: what a member page would have been given
+//! when its play began, so such reports are credited as the page's would be.
+
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+use yuanjiao::services::Services;
+
+/// The session given to each report body, so a report sent again is the same report.
+static GIVEN: LazyLock<Mutex<HashMap<String, String>>> = LazyLock::new(Mutex::default);
+
+/// Gives one report, or each of a batch, a play session issued a minute before its wall time
+/// starts (by the server's clock, after correcting the sender's), unless it names one already.
+pub fn witness(services: &Services, body: &mut Value) {
+    if let Some(reports) = body.get_mut("reports").and_then(Value::as_array_mut) {
+        reports.iter_mut().for_each(|r| witness_one(services, r));
+    } else {
+        witness_one(services, body);
+    }
+}
+
+fn witness_one(services: &Services, report: &mut Value) {
+    if report.get("play_session").is_some_and(|s| !s.is_null()) {
+        return;
+    }
+    let (Some(member), Some(lesson)) = (report["member"].as_str(), report["lesson"].as_str())
+    else {
+        return;
+    };
+    // As the ledger tells a report sent again: by everything but the sender's clock.
+    let mut unclocked = report.clone();
+    if let Some(fields) = unclocked.as_object_mut() {
+        fields.remove("device_clock");
+    }
+    let key = unclocked.to_string();
+    let mut given = GIVEN.lock().unwrap();
+    let session = given.entry(key).or_insert_with(|| {
+        let instant = |v: &Value| v.as_str()?.parse::<jiff::Timestamp>().ok();
+        let now = services
+            .clock
+            .now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64;
+        let offset = instant(&report["device_clock"]).map_or(0, |c| now - c.as_millisecond());
+        let start = instant(&report["wall"][0]).map_or(now, |t| t.as_millisecond() + offset);
+        services.play_sessions.issue(member, lesson, start - 60_000)
+    });
+    report["play_session"] = Value::String(session.clone());
+}
