@@ -1288,7 +1288,12 @@ async fn play_serves_the_profile_language_or_the_asked_one_with_fallback_to_chin
     );
     assert_eq!(body["lang"]["fallback"], false);
     assert_eq!(body["sha256"], shas["bo-Tibt"].as_str());
-    assert_eq!(body["url"], format!("/media/{}", shas["bo-Tibt"]));
+    // A member's URL carries the play's session, so that the fetch is the play's evidence.
+    let session = body["play_session"].as_str().unwrap();
+    assert_eq!(
+        body["url"],
+        format!("/media/{}?ps={session}", shas["bo-Tibt"])
+    );
     assert_eq!(body["duration_ms"], 90000);
     assert_eq!(body["title"], "སློབ་སྦྱོང་།");
     assert_eq!(body["course"], "study");
@@ -1305,7 +1310,11 @@ async fn play_serves_the_profile_language_or_the_asked_one_with_fallback_to_chin
     assert_eq!(body["lang"]["served"], "zh-Hans");
     assert_eq!(body["lang"]["requested"], "mn-Mong");
     assert_eq!(body["lang"]["fallback"], true);
-    assert_eq!(body["url"], format!("/media/{}", shas["zh-Hans"]));
+    let url = body["url"].as_str().unwrap();
+    assert!(
+        url.starts_with(&format!("/media/{}?ps=", shas["zh-Hans"])),
+        "{url}"
+    );
     assert_eq!(body["duration_ms"], 90000);
     assert_eq!(fallback.header("content-language"), "zh-Hans");
 

@@ -51,16 +51,27 @@ impl County {
         )
     }
 
-    /// What `GET /play` gives this member's token for a lesson: its play session.
-    async fn play_session(&self, token: &str, lesson: &str) -> String {
-        let (status, play) = self
-            .get(token, &format!("/api/v1/lessons/{lesson}/play"))
-            .await;
+    /// What `GET /play` gives this member's token for a lesson, and its session, without
+    /// fetching the media.
+    async fn play(&self, token: &str, lesson: &str) -> (Value, String) {
+        let path = format!("/api/v1/lessons/{lesson}/play");
+        let (status, play) = self.get(token, &path).await;
         assert_eq!(status, 200, "{play}");
-        play["play_session"]
+        let session = play["play_session"]
             .as_str()
-            .expect("a play session")
-            .to_string()
+            .expect("a session")
+            .to_string();
+        (play, session)
+    }
+
+    /// A play as the member page makes it: `GET /play`, then the media by the URL it gave.
+    async fn play_session(&self, token: &str, lesson: &str) -> String {
+        let (play, session) = self.play(token, lesson).await;
+        let url = play["url"].as_str().unwrap();
+        let media = self.app.client.get(self.app.url(url)).send().await.unwrap();
+        assert_eq!(media.status(), 200);
+        media.bytes().await.unwrap();
+        session
     }
 
     /// `(status, credited_ms, reason)` of each report of a batch.
@@ -248,6 +259,54 @@ async fn a_member_pages_offline_queue_sent_days_later_credits() {
     let again = county.watch(member, queue).await;
     assert!(again.iter().all(|o| o.0 == "duplicate"), "{again:?}");
     assert_eq!(county.credited_ms("M-a").await, 40 * MIN);
+}
+
+#[tokio::test]
+async fn a_scripted_play_that_never_fetched_the_media_credits_nothing() {
+    let county = County::new().await;
+    let member = &county.tokens.member;
+    let (play, session) = county.play(member, "lim-1").await;
+    county.set_now(NOW + 15 * MIN);
+    let scripted = with_session(report("s-1", "M-a", (0, 10 * MIN), NOW + MIN), &session);
+    let outcomes = county.watch(member, vec![scripted.clone()]).await;
+    assert!(no_evidence(&outcomes), "{outcomes:?}");
+    assert!(outcomes[0].2.contains("never delivered"), "{outcomes:?}");
+    // The same media fetched without the session, or under a made-up one, is no evidence.
+    let bare = play["url"]
+        .as_str()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    for url in [
+        bare.clone(),
+        format!("{bare}?ps=ps1.AAAA"),
+        format!("{bare}?ps={session}x"),
+    ] {
+        let resp = county
+            .app
+            .client
+            .get(county.app.url(&url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{url}");
+    }
+    let outcomes = county.watch(member, vec![scripted.clone()]).await;
+    assert!(no_evidence(&outcomes), "{outcomes:?}");
+    // One range of it by the play's own URL is.
+    let resp = county
+        .app
+        .client
+        .get(county.app.url(play["url"].as_str().unwrap()))
+        .header("range", "bytes=0-9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 206);
+    let outcomes = county.watch(member, vec![scripted]).await;
+    assert_eq!(outcomes[0].0, "credited", "{outcomes:?}");
 }
 
 #[tokio::test]

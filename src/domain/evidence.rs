@@ -14,6 +14,8 @@ pub enum NoEvidence {
     NotThisPlay,
     #[error("its wall time lies outside the play session the server witnessed (issued {issued_s} s before the report arrived)")]
     Outside { issued_s: i64 },
+    #[error("the lesson's media was never delivered in its play session (fetch it by the URLs the play gave, which carry ?ps=)")]
+    NotDelivered,
     #[error("its play session has already been credited all the time the server saw pass since it was issued")]
     Spent,
 }

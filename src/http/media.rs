@@ -33,7 +33,7 @@ pub async fn get_media(
     metrics: web::Data<Metrics>,
 ) -> Result<HttpResponse, ApiError> {
     let sha256 = Sha256::parse_hex(&path)?;
-    serve_blob(&req, &services, &metrics, sha256, IMMUTABLE).await
+    serve_blob(&req, &services, &metrics, sha256, sha256, IMMUTABLE).await
 }
 
 /// `GET|HEAD /media/{source}/{path}`: a rendition, the thumbnail or an HLS file made from a
@@ -50,16 +50,25 @@ pub async fn get_derived(
     let key = file.clone();
     let blob = web::block(move || store.store.derived(&source, &key)).await??;
     let blob = blob.ok_or_else(|| ApiError::not_found(format!("{source} has no {file:?}")))?;
-    serve_blob(&req, &services, &metrics, blob, DERIVED).await
+    serve_blob(&req, &services, &metrics, blob, source, DERIVED).await
+}
+
+/// The play session a media URL carries (`?ps=`), as `GET /play` wrote it.
+fn play_session(req: &HttpRequest) -> Option<&str> {
+    req.query_string()
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("ps="))
 }
 
 /// Runs on the worker thread: the representation is cached with its open file, and the body's
-/// reads never wait for the disk.
+/// reads never wait for the disk. `source` is the blob the file was made from (itself, for a
+/// source), whose delivery a play session's reports rest on.
 async fn serve_blob(
     req: &HttpRequest,
     services: &Services,
     metrics: &Metrics,
     sha256: Sha256,
+    source: Sha256,
     cache_control: &'static str,
 ) -> Result<HttpResponse, ApiError> {
     let not_found = || ApiError::not_found(format!("no blob {sha256}"));
@@ -99,6 +108,13 @@ async fn serve_blob(
             header::CACHE_CONTROL,
             HeaderValue::from_static(cache_control),
         ));
+    let delivers =
+        method == Method::Get && matches!(decision, Decision::Full | Decision::Partial(_));
+    if let (true, Some(ps)) = (delivers, play_session(req)) {
+        services
+            .play_sessions
+            .delivered(&services.store, ps, &source);
+    }
     let segments = match decision {
         Decision::NotModified => return Ok(response.status(StatusCode::NOT_MODIFIED).finish()),
         Decision::PreconditionFailed => {

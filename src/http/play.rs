@@ -113,10 +113,14 @@ pub async fn get_play(
         })
         .await??
     };
+    // A member's URLs carry the play session, so what they fetch is the play's evidence.
+    let ps = play_session
+        .as_deref()
+        .map_or(String::new(), |ps| format!("?ps={ps}"));
     let files: BTreeMap<String, String> = derived
         .into_iter()
         .map(|(path, _)| {
-            let url = format!("/media/{}/{path}", variant.sha256);
+            let url = format!("/media/{}/{path}{ps}", variant.sha256);
             (path, url)
         })
         .collect();
@@ -130,7 +134,7 @@ pub async fn get_play(
         sha256: &variant.sha256,
         mime: &variant.mime,
         size: variant.size,
-        url: format!("/media/{}", variant.sha256),
+        url: format!("/media/{}{ps}", variant.sha256),
         hls: files.get("hls/master.m3u8").cloned(),
         thumbnail: files.get("thumbnail.jpg").cloned(),
         files,

@@ -1,8 +1,12 @@
 //! Play sessions: the ids `GET /api/v1/lessons/{id}/play` gives a member, and what a report
 //! naming one is credited on. An id carries its issue time and a MAC over member, lesson and that
 //! time under a key kept in the store, so issuing one writes nothing and any process sharing the
-//! store can check it.
+//! store can check it. The media URLs of the play carry the id as `?ps=`, and what `/media`
+//! delivers under it is recorded: a report is credited only for a lesson whose media was
+//! delivered in its session. A second, shorter MAC over the issue time alone lets `/media` tell
+//! an id this server issued without knowing whose it is, so made-up ids record nothing.
 
+use crate::domain::digest::Sha256;
 use crate::domain::evidence::{NoEvidence, Witnessed};
 use crate::domain::org::Principal;
 use crate::domain::watch::WatchReport;
@@ -10,20 +14,31 @@ use crate::store::{Store, StoreError};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use ring::hmac;
+use std::collections::HashSet;
+use std::sync::{Mutex, PoisonError};
 
 const PREFIX: &str = "ps1.";
-/// Issue time (8) ‖ nonce (8) ‖ HMAC-SHA256 (32).
-const RAW_LEN: usize = 48;
+/// Issue time (8) ‖ nonce (8) ‖ delivery MAC (32) ‖ MAC over member, lesson and head (32), both
+/// HMAC-SHA256.
+const RAW_LEN: usize = 80;
+/// What identifies a session in the delivery records: issue time ‖ nonce.
+pub type SessionHead = [u8; 16];
 
 pub struct PlaySessions {
     key: hmac::Key,
+    /// Deliveries recorded lately, so the many range requests of one play write once.
+    recorded: Mutex<HashSet<[u8; 24]>>,
 }
+
+/// Recent deliveries remembered before the set starts again.
+const RECENT: usize = 100_000;
 
 impl PlaySessions {
     pub fn open(store: &Store) -> Result<PlaySessions, StoreError> {
         let secret = store.secret("play-sessions")?;
         Ok(PlaySessions {
             key: hmac::Key::new(hmac::HMAC_SHA256, &secret),
+            recorded: Mutex::default(),
         })
     }
 
@@ -33,7 +48,9 @@ impl PlaySessions {
         let mut raw = Vec::with_capacity(RAW_LEN);
         raw.extend_from_slice(&issued_ms.to_be_bytes());
         raw.extend_from_slice(&nonce);
-        let tag = hmac::sign(&self.key, &signed(member, lesson, &raw));
+        let head = raw.clone();
+        raw.extend_from_slice(hmac::sign(&self.key, &delivery_signed(&head)).as_ref());
+        let tag = hmac::sign(&self.key, &signed(member, lesson, &head));
         raw.extend_from_slice(tag.as_ref());
         format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(raw))
     }
@@ -46,7 +63,8 @@ impl PlaySessions {
             .and_then(|b| URL_SAFE_NO_PAD.decode(b).ok())
             .filter(|raw| raw.len() == RAW_LEN)
             .ok_or_else(unknown)?;
-        let (head, tag) = raw.split_at(16);
+        let (head, rest) = raw.split_at(16);
+        let tag = &rest[32..];
         // In constant time: the answer says nothing about how much of a guess was right.
         hmac::verify(&self.key, &signed(member, lesson, head), tag)
             .map_err(|_| NoEvidence::NotThisPlay)?;
@@ -54,6 +72,48 @@ impl PlaySessions {
         issued.copy_from_slice(&head[..8]);
         Ok(i64::from_be_bytes(issued))
     }
+
+    /// The head of an id this server issued, checked by its delivery MAC alone (for `/media`,
+    /// which does not know whose play it serves); `None` for anything else.
+    pub fn delivery_head(&self, id: &str) -> Option<SessionHead> {
+        let raw = URL_SAFE_NO_PAD.decode(id.strip_prefix(PREFIX)?).ok()?;
+        if raw.len() != RAW_LEN {
+            return None;
+        }
+        let head: SessionHead = raw[..16].try_into().ok()?;
+        hmac::verify(&self.key, &delivery_signed(&head), &raw[16..48]).ok()?;
+        Some(head)
+    }
+}
+
+impl PlaySessions {
+    /// Records that `/media` delivered `source` (or a file made from it) under the session `ps`
+    /// names, if this server issued it. Never fails the delivery: a record that cannot be
+    /// written is logged, and only the report it would have backed goes uncredited.
+    pub fn delivered(&self, store: &Store, ps: &str, source: &Sha256) {
+        let Some(head) = self.delivery_head(ps) else {
+            return;
+        };
+        let mut seen = [0u8; 24];
+        seen[..16].copy_from_slice(&head);
+        seen[16..].copy_from_slice(&source.as_bytes()[..8]);
+        {
+            let mut recorded = self.recorded.lock().unwrap_or_else(PoisonError::into_inner);
+            if recorded.len() >= RECENT {
+                recorded.clear();
+            }
+            if !recorded.insert(seen) {
+                return;
+            }
+        }
+        if let Err(e) = store.record_delivery(&head, source) {
+            tracing::warn!(error = %e, %source, "a delivery could not be recorded");
+        }
+    }
+}
+
+fn delivery_signed(head: &[u8]) -> Vec<u8> {
+    [b"yuanjiao delivery 1".as_slice(), head].concat()
 }
 
 /// What the MAC covers; each id goes with its length, so no two (member, lesson) pairs meet.
@@ -120,6 +180,7 @@ mod tests {
     fn sessions() -> PlaySessions {
         PlaySessions {
             key: hmac::Key::new(hmac::HMAC_SHA256, &[7; 32]),
+            recorded: Mutex::default(),
         }
     }
 
@@ -147,6 +208,7 @@ mod tests {
         );
         let other_server = PlaySessions {
             key: hmac::Key::new(hmac::HMAC_SHA256, &[8; 32]),
+            recorded: Mutex::default(),
         };
         assert!(other_server.issued_ms(&id, "M1", "L1").is_err());
         assert!(matches!(

@@ -11,6 +11,7 @@ pub mod registration;
 pub mod report;
 pub mod session;
 
+use crate::domain::evidence::{NoEvidence, Witnessed};
 use crate::domain::ledger::{years_of, MemberLedger, Play, Rules};
 use crate::domain::org::{permits, Action, Member, OrgTree, Principal};
 use crate::domain::watch::{
@@ -340,7 +341,54 @@ struct Accepted {
     report: WatchReport,
     play: Play,
     claimed: (i64, i64),
-    witness: Option<(String, crate::domain::evidence::Witnessed)>,
+    witness: Option<(String, Witnessed)>,
+}
+
+/// A play as witnessed, the wall its report claimed, and its play session.
+type Witnessing = (Play, (i64, i64), Option<(String, Witnessed)>);
+
+/// A checked report's play as its evidence allows: the play with its wall clipped to what its
+/// session witnessed, the wall it claimed, and the session. A session's report is credited only
+/// for a lesson whose media `/media` delivered under it.
+fn witness(
+    services: &Services,
+    view: &crate::catalog::View,
+    basis: evidence::Basis,
+    report: &WatchReport,
+    mut play: Play,
+    now: i64,
+    skew_ms: i64,
+) -> Result<Result<Witnessing, Rejection>, StoreError> {
+    let claimed = play.wall;
+    let sessions = &services.play_sessions;
+    let witness = match evidence::witnessed(sessions, basis, report, now, skew_ms) {
+        Ok(witness) => witness,
+        Err(no) => return Ok(Err(no.into())),
+    };
+    if let Some((id, witnessed)) = &witness {
+        match witnessed.clip(play.wall) {
+            Ok(wall) => play.wall = wall,
+            Err(no) => return Ok(Err(no.into())),
+        }
+        let head = sessions.delivery_head(id);
+        let sources: Vec<String> = view
+            .lesson(&report.lesson)
+            .map(|(_, lesson)| lesson.variants.values().map(|v| v.sha256.clone()).collect())
+            .unwrap_or_default();
+        let mut delivered = false;
+        for source in sources {
+            let Ok(source) = crate::domain::digest::Sha256::parse_hex(&source) else {
+                continue;
+            };
+            if let Some(head) = &head {
+                delivered |= services.store.was_delivered(head, &source)?;
+            }
+        }
+        if !delivered {
+            return Ok(Err(NoEvidence::NotDelivered.into()));
+        }
+    }
+    Ok(Ok((play, claimed, witness)))
 }
 
 /// Credits watch reports, each on its own; returns once everything accepted is on disk.
@@ -401,15 +449,10 @@ pub fn submit_unflushed(
             },
             Err(rejection) => Err(rejection),
         };
-        let checked = checked.and_then(|mut play| {
-            let claimed = play.wall;
-            let witness =
-                evidence::witnessed(&services.play_sessions, basis, &report, now, skew_ms)?;
-            if let Some((_, witnessed)) = &witness {
-                play.wall = witnessed.clip(play.wall)?;
-            }
-            Ok((play, claimed, witness))
-        });
+        let checked = match checked {
+            Ok(play) => witness(services, &view, basis, &report, play, now, skew_ms)?,
+            Err(rejection) => Err(rejection),
+        };
         match checked {
             Ok((play, claimed, witness)) => accepted.push(Accepted {
                 n,

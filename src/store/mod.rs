@@ -4,6 +4,7 @@ mod assets;
 mod blob_meta;
 mod catalog;
 pub mod decode_check;
+mod deliveries;
 mod ledger;
 mod ledger_codec;
 mod people;

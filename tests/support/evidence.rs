@@ -1,5 +1,6 @@
 //! Play sessions for reports that tests write by hand: what a member page would have been given
-//! when its play began, so such reports are credited as the page's would be.
+//! when its play began, with the lesson's media delivered under it, so such reports are
+//! credited as the page's would be.
 
 use serde_json::Value;
 use std::collections::HashMap;
@@ -44,7 +45,24 @@ fn witness_one(services: &Services, report: &mut Value) {
             .as_millis() as i64;
         let offset = instant(&report["device_clock"]).map_or(0, |c| now - c.as_millisecond());
         let start = instant(&report["wall"][0]).map_or(now, |t| t.as_millisecond() + offset);
-        services.play_sessions.issue(member, lesson, start - 60_000)
+        let session = services.play_sessions.issue(member, lesson, start - 60_000);
+        deliver(services, &session, lesson);
+        session
     });
     report["play_session"] = Value::String(session.clone());
+}
+
+/// Records that the lesson's media (each variant) was delivered under the session, as `/media`
+/// does for the URLs `GET /play` gives.
+pub fn deliver(services: &Services, session: &str, lesson: &str) {
+    let view = services.catalog.view(services).unwrap();
+    let Some((_, lesson)) = view.lesson(lesson) else {
+        return;
+    };
+    for variant in lesson.variants.values() {
+        let source = yuanjiao::domain::digest::Sha256::parse_hex(&variant.sha256).unwrap();
+        services
+            .play_sessions
+            .delivered(&services.store, session, &source);
+    }
 }
