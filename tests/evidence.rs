@@ -328,6 +328,82 @@ async fn a_stations_week_old_offline_batch_credits_without_play_sessions() {
 }
 
 #[tokio::test]
+async fn a_station_is_credited_only_for_lessons_delivered_to_it() {
+    let county = County::new().await;
+    let terminal = yuanjiao::store::Terminal {
+        id: "st-2".into(),
+        name: "新站".into(),
+        org: "branch".into(),
+        languages: vec![yuanjiao::domain::lang::Lang::chinese()],
+        audiences: vec![],
+        disabled: false,
+    };
+    let station =
+        yuanjiao::people::create_terminal(&county.app.services, &terminal, "test").unwrap();
+    let played = report("st2-1", "M-a", (0, 20 * MIN), NOW - DAY);
+    let outcomes = county.watch(&station, vec![played.clone()]).await;
+    assert!(no_evidence(&outcomes), "{outcomes:?}");
+    assert!(
+        outcomes[0].2.contains("never delivered to this station"),
+        "{outcomes:?}"
+    );
+    // A group session on it cannot end with credit either.
+    let open = json!({"id": "gs-x", "lesson": "lim-1", "lang": "zh-Hans"});
+    let post = |path: &str, body: Value| {
+        let req = county
+            .app
+            .client
+            .post(county.app.url(path))
+            .bearer_auth(&station);
+        req.json(&body).send()
+    };
+    assert_eq!(
+        post("/api/v1/group-sessions", open).await.unwrap().status(),
+        201
+    );
+    let end = json!({
+        "wall": [support::small_county::ts(NOW - 30 * MIN), support::small_county::ts(NOW)],
+        "played": [[0, 30 * MIN]], "position_ms": 30 * MIN,
+    });
+    let refused = post("/api/v1/group-sessions/gs-x/end", end).await.unwrap();
+    assert_eq!(refused.status(), 422);
+    assert!(refused.text().await.unwrap().contains("no-evidence"));
+    // Downloaded as its page does, with its tag: a part is enough to be delivered.
+    let (_, me) = county.get(&station, "/api/v1/me").await;
+    let tag = me["delivery_tag"].as_str().unwrap();
+    let (_, play) = county.get(&station, "/api/v1/lessons/lim-1/play").await;
+    assert!(play["play_session"].is_null(), "{play}");
+    let url = format!("{}?st={tag}", play["url"].as_str().unwrap());
+    let part = county
+        .app
+        .client
+        .get(county.app.url(&url))
+        .header("range", "bytes=0-99")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.status(), 206);
+    let outcomes = county.watch(&station, vec![played]).await;
+    assert_eq!(outcomes[0].0, "credited", "{outcomes:?}");
+    // Another station's tag, or one made up, delivers nothing to this one.
+    let other = of_lesson(report("st2-2", "M-a", (0, MIN), NOW - DAY), "lim-2");
+    let (_, play2) = county.get(&station, "/api/v1/lessons/lim-2/play").await;
+    let bare = play2["url"].as_str().unwrap();
+    let (_, me1) = county.get(&county.tokens.station, "/api/v1/me").await;
+    let tag1 = me1["delivery_tag"].as_str().unwrap();
+    let forged = format!("st1.{}.AAAA", tag.split('.').nth(1).unwrap());
+    for t in [tag1, forged.as_str()] {
+        let url = county.app.url(&format!("{bare}?st={t}"));
+        assert_eq!(
+            county.app.client.get(url).send().await.unwrap().status(),
+            200
+        );
+    }
+    let outcomes = county.watch(&station, vec![other]).await;
+    assert!(no_evidence(&outcomes), "{outcomes:?}");
+}
+
+#[tokio::test]
 async fn an_admins_reports_are_credited_and_each_request_is_in_the_audit_log() {
     let county = County::new().await;
     let admin = &county.tokens.admin;

@@ -40,6 +40,33 @@ const RESEND_BATCH: usize = 250;
 
 // ---------------------------------------------------------------- set-up
 
+/// Fetches the lesson's media as the station's page does, with its delivery tag, so the
+/// server has delivered what the station's reports rest on; then waits out sled's own flush
+/// (every 500 ms), since no report has flushed it yet.
+async fn download_as_station(client: &reqwest::Client, server: &Server, token: &str, lesson: &str) {
+    let get = |path: String| client.get(server.url(&path)).bearer_auth(token);
+    let me: Value = get("/api/v1/me".into())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let tag = me["delivery_tag"].as_str().unwrap().to_string();
+    let play: Value = get(format!("/api/v1/lessons/{lesson}/play"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let url = format!("{}?st={tag}", play["url"].as_str().unwrap());
+    let media = client.get(server.url(&url)).send().await.unwrap();
+    assert_eq!(media.status(), 200, "{url}");
+    media.bytes().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+}
+
 /// A copy of `media/village-station` with its text lessons only (no video to process);
 /// returns the copy's folder and the first text lesson's id and duration.
 fn text_only_course(sb: &Sandbox) -> (PathBuf, String, u64) {
@@ -399,6 +426,12 @@ fn every_acknowledged_report_survives_kill_9_and_the_totals_match_the_entries() 
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
 
     let mut server = Server::start(&sb, &client, &rt, 0);
+    rt.block_on(download_as_station(
+        &client,
+        &server,
+        &station,
+        &plan.lesson,
+    ));
     let mut stream = Arc::new(Stream {
         plan,
         url: server.url("/api/v1/watch"),

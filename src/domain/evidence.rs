@@ -16,6 +16,8 @@ pub enum NoEvidence {
     Outside { issued_s: i64 },
     #[error("the lesson's media was never delivered in its play session (fetch it by the URLs the play gave, which carry ?ps=)")]
     NotDelivered,
+    #[error("the lesson's media was never delivered to this station (its media URLs carry the station's ?st= tag, from GET /api/v1/me)")]
+    NotDeliveredToStation,
     #[error("its play session has already been credited all the time the server saw pass since it was issued")]
     Spent,
 }

@@ -18,7 +18,9 @@ pub async fn get_me(
         Principal::Manager { org } => json!({"role": "manager", "org": org}),
         Principal::Terminal { station, org } => {
             let terminal = services.store.terminal(station)?;
-            json!({"role": "terminal", "org": org, "station": terminal})
+            // What the station's media URLs carry, so the server knows what it delivered.
+            let delivery = services.play_sessions.station_tag(station);
+            json!({"role": "terminal", "org": org, "station": terminal, "delivery_tag": delivery})
         }
         Principal::Member { member } => {
             let record = services.store.member(member)?;

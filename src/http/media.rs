@@ -53,11 +53,12 @@ pub async fn get_derived(
     serve_blob(&req, &services, &metrics, blob, source, DERIVED).await
 }
 
-/// The play session a media URL carries (`?ps=`), as `GET /play` wrote it.
-fn play_session(req: &HttpRequest) -> Option<&str> {
+/// A parameter of the query a media URL carries: `ps` (a member's play session, as `GET /play`
+/// wrote it) or `st` (a station's tag).
+fn param<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
     req.query_string()
         .split('&')
-        .find_map(|pair| pair.strip_prefix("ps="))
+        .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
 }
 
 /// Runs on the worker thread: the representation is cached with its open file, and the body's
@@ -110,10 +111,14 @@ async fn serve_blob(
         ));
     let delivers =
         method == Method::Get && matches!(decision, Decision::Full | Decision::Partial(_));
-    if let (true, Some(ps)) = (delivers, play_session(req)) {
-        services
-            .play_sessions
-            .delivered(&services.store, ps, &source);
+    if delivers && !req.query_string().is_empty() {
+        let sessions = &services.play_sessions;
+        if let Some(ps) = param(req, "ps") {
+            sessions.delivered(&services.store, ps, &source);
+        }
+        if let Some(tag) = param(req, "st") {
+            sessions.delivered_to_station(&services.store, tag, &source);
+        }
     }
     let segments = match decision {
         Decision::NotModified => return Ok(response.status(StatusCode::NOT_MODIFIED).finish()),

@@ -113,7 +113,8 @@ pub async fn get_play(
         })
         .await??
     };
-    // A member's URLs carry the play session, so what they fetch is the play's evidence.
+    // A member's URLs carry the play session, so that what they fetch is the play's evidence.
+    // (A station adds its own tag, from GET /api/v1/me, to what it fetches.)
     let ps = play_session
         .as_deref()
         .map_or(String::new(), |ps| format!("?ps={ps}"));

@@ -10,7 +10,7 @@ use crate::domain::digest::Sha256;
 use crate::domain::evidence::{NoEvidence, Witnessed};
 use crate::domain::org::Principal;
 use crate::domain::watch::WatchReport;
-use crate::store::{Store, StoreError};
+use crate::store::{DeliveredTo, Store, StoreError};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use ring::hmac;
@@ -18,6 +18,7 @@ use std::collections::HashSet;
 use std::sync::{Mutex, PoisonError};
 
 const PREFIX: &str = "ps1.";
+const STATION_PREFIX: &str = "st1.";
 /// Issue time (8) ‖ nonce (8) ‖ delivery MAC (32) ‖ MAC over member, lesson and head (32), both
 /// HMAC-SHA256.
 const RAW_LEN: usize = 80;
@@ -27,7 +28,7 @@ pub type SessionHead = [u8; 16];
 pub struct PlaySessions {
     key: hmac::Key,
     /// Deliveries recorded lately, so the many range requests of one play write once.
-    recorded: Mutex<HashSet<[u8; 24]>>,
+    recorded: Mutex<HashSet<Vec<u8>>>,
 }
 
 /// Recent deliveries remembered before the set starts again.
@@ -88,28 +89,61 @@ impl PlaySessions {
 
 impl PlaySessions {
     /// Records that `/media` delivered `source` (or a file made from it) under the session `ps`
-    /// names, if this server issued it. Never fails the delivery: a record that cannot be
-    /// written is logged, and only the report it would have backed goes uncredited.
+    /// names, if this server issued it.
     pub fn delivered(&self, store: &Store, ps: &str, source: &Sha256) {
-        let Some(head) = self.delivery_head(ps) else {
-            return;
-        };
-        let mut seen = [0u8; 24];
-        seen[..16].copy_from_slice(&head);
-        seen[16..].copy_from_slice(&source.as_bytes()[..8]);
+        if let Some(head) = self.delivery_head(ps) {
+            self.record(store, DeliveredTo::Session(head), source);
+        }
+    }
+
+    /// Records that `/media` delivered `source` to the station a tag names, if it is this
+    /// server's.
+    pub fn delivered_to_station(&self, store: &Store, tag: &str, source: &Sha256) {
+        if let Some(station) = self.station_of(tag) {
+            self.record(store, DeliveredTo::Station(station), source);
+        }
+    }
+
+    /// Never fails the delivery: a record that cannot be written is logged, and only the
+    /// report it would have backed goes uncredited.
+    fn record(&self, store: &Store, to: DeliveredTo, source: &Sha256) {
+        let key = to.key(source);
         {
             let mut recorded = self.recorded.lock().unwrap_or_else(PoisonError::into_inner);
             if recorded.len() >= RECENT {
                 recorded.clear();
             }
-            if !recorded.insert(seen) {
+            if !recorded.insert(key) {
                 return;
             }
         }
-        if let Err(e) = store.record_delivery(&head, source) {
+        if let Err(e) = store.record_delivery(&to, source) {
             tracing::warn!(error = %e, %source, "a delivery could not be recorded");
         }
     }
+
+    /// The tag a station's media URLs carry (`?st=`): its id, and a MAC over it.
+    pub fn station_tag(&self, station: &str) -> String {
+        let mac = hmac::sign(&self.key, &station_signed(station));
+        let (id, mac) = (URL_SAFE_NO_PAD.encode(station), URL_SAFE_NO_PAD.encode(mac));
+        format!("{STATION_PREFIX}{id}.{mac}")
+    }
+
+    fn station_of(&self, tag: &str) -> Option<String> {
+        let (id, mac) = tag.strip_prefix(STATION_PREFIX)?.split_once('.')?;
+        let station = String::from_utf8(URL_SAFE_NO_PAD.decode(id).ok()?).ok()?;
+        let mac = URL_SAFE_NO_PAD.decode(mac).ok()?;
+        hmac::verify(&self.key, &station_signed(&station), &mac).ok()?;
+        Some(station)
+    }
+}
+
+fn station_signed(station: &str) -> Vec<u8> {
+    [
+        b"yuanjiao station delivery 1\0".as_slice(),
+        station.as_bytes(),
+    ]
+    .concat()
 }
 
 fn delivery_signed(head: &[u8]) -> Vec<u8> {
@@ -128,21 +162,40 @@ fn signed(member: &str, lesson: &str, head: &[u8]) -> Vec<u8> {
 
 /// What a caller's reports are credited on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Basis {
-    /// Members' own reports and managers' on their behalf: a play session the server issued.
+pub enum Basis<'a> {
+    /// Members' own reports and managers' on their behalf: a play session the server issued,
+    /// under which the lesson's media was delivered.
     PlaySession,
-    /// A registered station, which the server delivered to and which answers for its batches.
-    Station,
+    /// A registered station, which answers for its batches: the lesson's media must have been
+    /// delivered to it.
+    Station(&'a str),
     /// An administrator's, e.g. records migrated from another system; each request is audited.
     Admin,
 }
 
-pub fn basis(caller: &Principal) -> Basis {
+pub fn basis(caller: &Principal) -> Basis<'_> {
     match caller {
-        Principal::Terminal { .. } => Basis::Station,
+        Principal::Terminal { station, .. } => Basis::Station(station),
         Principal::Admin => Basis::Admin,
         _ => Basis::PlaySession,
     }
+}
+
+/// Whether `/media` delivered any variant of the lesson (or a file made from one) to `to`.
+pub fn lesson_delivered(
+    store: &Store,
+    to: &DeliveredTo,
+    lesson: &crate::domain::catalog::Lesson,
+) -> Result<bool, StoreError> {
+    for variant in lesson.variants.values() {
+        let Ok(source) = Sha256::parse_hex(&variant.sha256) else {
+            continue;
+        };
+        if store.was_delivered(to, &source)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// The report's session as witnessed (`None` when its basis needs none), checked against the

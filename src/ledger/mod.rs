@@ -18,7 +18,9 @@ use crate::domain::watch::{
     registered, Limits, Registration, Rejection, ReportsPerDay, WatchReport,
 };
 use crate::services::Services;
-use crate::store::{EntryKind, IdKind, LedgerEntry, LedgerWrite, MemberYear, SeenId, StoreError};
+use crate::store::{
+    DeliveredTo, EntryKind, IdKind, LedgerEntry, LedgerWrite, MemberYear, SeenId, StoreError,
+};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -353,7 +355,7 @@ type Witnessing = (Play, (i64, i64), Option<(String, Witnessed)>);
 fn witness(
     services: &Services,
     view: &crate::catalog::View,
-    basis: evidence::Basis,
+    basis: evidence::Basis<'_>,
     report: &WatchReport,
     mut play: Play,
     now: i64,
@@ -365,27 +367,27 @@ fn witness(
         Ok(witness) => witness,
         Err(no) => return Ok(Err(no.into())),
     };
-    if let Some((id, witnessed)) = &witness {
+    if let Some((_, witnessed)) = &witness {
         match witnessed.clip(play.wall) {
             Ok(wall) => play.wall = wall,
             Err(no) => return Ok(Err(no.into())),
         }
-        let head = sessions.delivery_head(id);
-        let sources: Vec<String> = view
-            .lesson(&report.lesson)
-            .map(|(_, lesson)| lesson.variants.values().map(|v| v.sha256.clone()).collect())
-            .unwrap_or_default();
-        let mut delivered = false;
-        for source in sources {
-            let Ok(source) = crate::domain::digest::Sha256::parse_hex(&source) else {
-                continue;
-            };
-            if let Some(head) = &head {
-                delivered |= services.store.was_delivered(head, &source)?;
+    }
+    let to = match (&witness, basis) {
+        (Some((id, _)), _) => match sessions.delivery_head(id) {
+            Some(head) => Some(DeliveredTo::Session(head)),
+            None => return Ok(Err(NoEvidence::NotDelivered.into())),
+        },
+        (None, evidence::Basis::Station(station)) => Some(DeliveredTo::Station(station.into())),
+        (None, _) => None,
+    };
+    if let (Some(to), Some((_, lesson))) = (to, view.lesson(&report.lesson)) {
+        if !evidence::lesson_delivered(&services.store, &to, lesson)? {
+            return Ok(Err(match to {
+                DeliveredTo::Session(_) => NoEvidence::NotDelivered,
+                DeliveredTo::Station(_) => NoEvidence::NotDeliveredToStation,
             }
-        }
-        if !delivered {
-            return Ok(Err(NoEvidence::NotDelivered.into()));
+            .into()));
         }
     }
     Ok(Ok((play, claimed, witness)))

@@ -8,7 +8,7 @@ use crate::domain::lang::Lang;
 use crate::domain::org::Principal;
 use crate::domain::watch::{check_report_id, Rejection};
 use crate::services::Services;
-use crate::store::{EntryKind, LedgerWrite, StoreError};
+use crate::store::{DeliveredTo, EntryKind, LedgerWrite, StoreError};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -183,6 +183,15 @@ pub fn end(
 ) -> Result<Vec<Credited>, SessionError> {
     let _lock = services.ledger.sessions();
     let mut session = own(services, caller, id)?;
+    // The station answers for the session, on media the server delivered to it.
+    let view = services.catalog.view(services)?;
+    if let Some((_, lesson)) = view.lesson(&session.lesson) {
+        let to = DeliveredTo::Station(session.station.clone());
+        if !super::evidence::lesson_delivered(&services.store, &to, lesson)? {
+            let no = Rejection::from(crate::domain::evidence::NoEvidence::NotDeliveredToStation);
+            return Err(SessionError::Invalid(no.to_string()));
+        }
+    }
     let now = crate::people::now_ms(services) as i64;
     let shift = offset(end.device_clock, now);
     let wall = (

@@ -15,6 +15,7 @@ mod uploads;
 pub use assets::{Job, JobStatus};
 pub use blob_meta::BlobMeta;
 pub use catalog::CourseEntry;
+pub use deliveries::DeliveredTo;
 pub use ledger::{EntryKind, IdKind, LedgerEntry, LedgerWrite, MemberYear, SeenId};
 pub use people::{AuditEntry, MemberRecord, OrgDirectory, Terminal, TokenRecord};
 pub use people_write::{owner_key, PeopleWrite};

@@ -327,6 +327,7 @@ impl World {
             disabled: false,
         };
         let station = people::create_terminal(&self.app.services, &terminal, "test").unwrap();
+        crate::support::evidence::deliver_to_station(&self.app.services, "st-b1");
         let t0 = at("2026-12-19T02:00:00Z");
         let open = json!({"id": "gs-dec", "lesson": "l2", "lang": "zh-Hans"});
         self.post_ok(&station, "/api/v1/group-sessions", open).await;

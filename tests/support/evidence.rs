@@ -66,3 +66,30 @@ pub fn deliver(services: &Services, session: &str, lesson: &str) {
             .delivered(&services.store, session, &source);
     }
 }
+
+/// Records that every lesson's media was delivered to the station, as `/media` does for the
+/// requests its page makes with the station's tag.
+pub fn deliver_to_station(services: &Services, station: &str) {
+    let view = services.catalog.view(services).unwrap();
+    let tag = services.play_sessions.station_tag(station);
+    for (course, _) in view.changes_after(0) {
+        for lesson in &course.lessons {
+            for variant in lesson.variants.values() {
+                let source = yuanjiao::domain::digest::Sha256::parse_hex(&variant.sha256).unwrap();
+                services
+                    .play_sessions
+                    .delivered_to_station(&services.store, &tag, &source);
+            }
+        }
+    }
+}
+
+/// For a station's token, what its page would have downloaded: every lesson's media.
+pub fn deliver_to_caller(services: &Services, token: &str) {
+    let found = yuanjiao::tokens::authenticate(services, token).unwrap();
+    if let Some(yuanjiao::domain::org::Principal::Terminal { station, .. }) =
+        found.map(|a| a.principal)
+    {
+        deliver_to_station(services, &station);
+    }
+}

@@ -116,6 +116,10 @@ pub fn set_up(app: &TestApp) -> Tokens {
         member: member("M-a"),
         member_b: member("M-b"),
         manager: people::issue_token(s, manager, None, "test").unwrap(),
-        station: people::create_terminal(s, &station, "test").unwrap(),
+        station: {
+            let token = people::create_terminal(s, &station, "test").unwrap();
+            super::evidence::deliver_to_station(s, &station.id);
+            token
+        },
     }
 }

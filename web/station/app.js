@@ -9,7 +9,7 @@ import * as db from './store.js';
 import * as outbox from './outbox.js';
 import * as catalogue from './catalogue.js';
 import * as session from './session.js';
-import { registerWorker } from './offline.js';
+import { registerWorker, setDeliveryTag } from './offline.js';
 import { iso } from './format.js';
 import { showLessons } from './lessons.js';
 import { openRoom } from './room.js';
@@ -79,6 +79,7 @@ $('send-again').addEventListener('click', () => outbox.retryRefused());
 async function start(token, me, note = '') {
   ctx.token = token;
   ctx.me = me;
+  setDeliveryTag(me.delivery_tag);
   const st = me.station || {};
   $('station-name').textContent = t('station_of', { name: st.name || st.id || '', org: iso(me.org) });
   $('station-name').hidden = false;

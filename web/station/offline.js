@@ -23,11 +23,18 @@ export async function keptUrls() {
   return new Set((await cache.keys()).map((r) => new URL(r.url).pathname));
 }
 
+// The station's tag (GET /api/v1/me), which media requests carry so the server knows what it
+// delivered here: a station's reports are credited only for lessons it was delivered.
+let deliveryTag = '';
+export const setDeliveryTag = (tag) => { deliveryTag = tag || ''; };
+export const tagged = (url) => (deliveryTag
+  ? `${url}${url.includes('?') ? '&' : '?'}st=${encodeURIComponent(deliveryTag)}` : url);
+
 // Whether this page is downloading `url` now.
 export const downloading = (url) => active.has(url);
 
 async function fetchPart(url, from, to, onBytes) {
-  const res = await fetch(url, { headers: { Range: `bytes=${from}-${to}` }, cache: 'no-store' });
+  const res = await fetch(tagged(url), { headers: { Range: `bytes=${from}-${to}` }, cache: 'no-store' });
   if (res.status !== 206 && !(res.status === 200 && from === 0)) {
     throw new Error(`${url}: ${res.status} ${res.statusText}`);
   }

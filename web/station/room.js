@@ -9,7 +9,7 @@ import * as db from './store.js';
 import * as outbox from './outbox.js';
 import * as session from './session.js';
 import { candidates, choose, fillSizes, measure, recentKbps } from './rendition.js';
-import { keptUrls } from './offline.js';
+import { keptUrls, tagged } from './offline.js';
 import { langName, renditionName } from './lessons.js';
 
 const $ = (id) => document.getElementById(id);
@@ -87,7 +87,8 @@ async function pickFile() {
     if (choice.pick) {
       video.poster = online && thumbnail && !kept.has(choice.pick.url) ? thumbnail : '';
       video.classList.toggle('audio-only', !choice.pick.video);
-      if (video.getAttribute('src') !== choice.pick.url) video.src = choice.pick.url;
+      const src = tagged(choice.pick.url); // the worker plays a kept copy by its path alone
+      if (video.getAttribute('src') !== src) video.src = src;
     } else {
       video.removeAttribute('src');
     }
