@@ -73,6 +73,15 @@ pub struct LedgerSettings {
     pub max_station_body: usize,
     /// Watch reports a member may have stored per local day of wall time.
     pub max_reports_per_member_day: u32,
+    /// Attention checks (防挂机) in members' play sessions: on or off, the range of the random
+    /// interval between two, and how long a check may wait for its answer.
+    pub attention_checks: bool,
+    #[serde(with = "humantime_serde_duration")]
+    pub attention_check_min: std::time::Duration,
+    #[serde(with = "humantime_serde_duration")]
+    pub attention_check_max: std::time::Duration,
+    #[serde(with = "humantime_serde_duration")]
+    pub attention_grace: std::time::Duration,
 }
 
 /// Durations written as "90d" or "5m".
@@ -248,6 +257,10 @@ impl Default for Settings {
                 max_member_body: 256 << 10,
                 max_station_body: 16 << 20,
                 max_reports_per_member_day: 17_280,
+                attention_checks: true,
+                attention_check_min: std::time::Duration::from_secs(8 * 60),
+                attention_check_max: std::time::Duration::from_secs(15 * 60),
+                attention_grace: std::time::Duration::from_secs(60),
             },
             uploads: UploadSettings {
                 max_size: 8 << 30,
@@ -461,6 +474,16 @@ impl Settings {
             if !(1024..=1 << 30).contains(&bytes) {
                 return invalid(key, "must be between 1024 and 1073741824 bytes".into());
             }
+        }
+        let (least, most) = (l.attention_check_min, l.attention_check_max);
+        if least < std::time::Duration::from_secs(1) || least > most {
+            return invalid(
+                "ledger.attention_check_min",
+                "must be at least 1s and at most ledger.attention_check_max".into(),
+            );
+        }
+        if most > std::time::Duration::from_secs(86_400) {
+            return invalid("ledger.attention_check_max", "must be at most a day".into());
         }
         if l.max_reports_per_member_day == 0 {
             return invalid(

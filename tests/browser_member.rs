@@ -130,7 +130,11 @@ duration_ms = 600000
 /// A server with a branch, members M0001 and M0002 (PIN 4821, reading Tibetan then Chinese), the two
 /// courses published and the video processed; returns it with M0001's token for checks.
 async fn county() -> (TestApp, String) {
-    let app = TestApp::spawn().await;
+    county_with(|_| {}).await
+}
+
+async fn county_with(adjust: impl FnOnce(&mut yuanjiao::config::Settings)) -> (TestApp, String) {
+    let app = TestApp::spawn_with(adjust).await;
     let services = app.services.clone();
     let root = app.dir.path().join("courses");
     let token = tokio::task::spawn_blocking(move || {
@@ -403,4 +407,49 @@ async fn watch_accounting_never_claims_more_media_than_wall_time() {
     // Pure JavaScript under Node (no browser, no server): worked cases and random sessions.
     let r = browser::run("member-accounting", "", &json!({})).await;
     assert!(ms(&r, "random_reports") > 10_000, "{r}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attention_check_pauses_the_lesson_until_one_tap_answers_it_in_the_members_language() {
+    let _one = SERIAL.lock().await;
+    let (app, token) = county_with(|s| {
+        s.ledger.attention_check_min = std::time::Duration::from_secs(4);
+        s.ledger.attention_check_max = std::time::Duration::from_secs(4);
+    })
+    .await;
+    let r = browser::run("member-attention", &app.url(""), &fixture()).await;
+    eprintln!("{r}");
+    let asked = &r["asked"];
+    assert_eq!(asked["role"], "alertdialog", "{r}");
+    assert_eq!(asked["modal"], true, "{r}");
+    assert_eq!(
+        (asked["lang"].as_str(), asked["dir"].as_str()),
+        (Some("ug-Arab"), Some("rtl"))
+    );
+    assert!(
+        asked["title"].as_str().is_some_and(|t| !t.is_empty()),
+        "{r}"
+    );
+    assert!(asked["text"].as_str().is_some_and(|t| !t.is_empty()), "{r}");
+    assert_eq!(asked["focus"], "attention-confirm", "{r}");
+    assert_eq!(r["paused_when_asked"], true, "{r}");
+    assert_eq!(
+        r["open_after_escape"], true,
+        "Escape must not dismiss it: {r}"
+    );
+    assert!(ms(&r, "moved_while_asked_ms").abs() < 100, "{r}");
+    assert_eq!(r["closed_on_answer"], true, "{r}");
+    // What was played is credited, answers and all, and the answers reached the ledger.
+    let played = ms(&r, "played_ms");
+    let (credited, _) = ledger(&app, &token).await;
+    assert!(
+        (played - 3_000..=played + TOLERANCE_MS).contains(&credited),
+        "credited {credited} of {played}: {r}"
+    );
+    let entries = app.services.store.member_entries(MEMBER).unwrap();
+    let answered = entries.iter().any(|e| match &e.kind {
+        yuanjiao::store::EntryKind::Watch { report, .. } => !report.attention.is_empty(),
+        _ => false,
+    });
+    assert!(answered, "no report carried the answers");
 }

@@ -25,9 +25,14 @@ struct County {
 }
 
 impl County {
+    /// Without attention checks, which have their own tests.
     async fn new() -> County {
+        Self::with(|s| s.ledger.attention_checks = false).await
+    }
+
+    async fn with(adjust: impl FnOnce(&mut yuanjiao::config::Settings)) -> County {
         let clock = Arc::new(FixedClock::new(at(NOW)));
-        let app = TestApp::spawn_with_clock(clock.clone(), |_| {}).await;
+        let app = TestApp::spawn_with_clock(clock.clone(), adjust).await;
         let tokens = set_up(&app);
         County { app, clock, tokens }
     }
@@ -450,4 +455,78 @@ async fn only_a_members_own_play_gets_a_session_and_it_is_never_cached() {
         .get(&county.tokens.station, "/api/v1/lessons/lim-1/play")
         .await;
     assert!(station["play_session"].is_null(), "{station}");
+}
+
+#[tokio::test]
+async fn a_member_who_misses_an_attention_check_stops_earning_until_they_answer() {
+    let county = County::with(|s| {
+        s.ledger.attention_check_min = Duration::from_secs(600);
+        s.ledger.attention_check_max = Duration::from_secs(600);
+        s.ledger.attention_grace = Duration::from_secs(60);
+    })
+    .await;
+    let member = &county.tokens.member;
+    let (play, _) = county.play(member, "lim-1").await;
+    let checks = play["attention"]["checks"].as_array().unwrap();
+    assert_eq!(play["attention"]["grace_ms"], 60_000);
+    assert_eq!(checks[0]["after_ms"], 10 * MIN);
+    assert_eq!(checks[1]["after_ms"], 20 * MIN);
+    let code = |n: usize| checks[n - 1]["code"].as_str().unwrap().to_string();
+    assert_eq!(code(1).len(), 6);
+    // Another play, fetched as the page does: its own session, with its own checks.
+    let session = county.play_session(member, "lim-1").await;
+    let tolerance = county.app.services.settings.ledger.tolerance_ms as i64;
+    let checks_of = |session: &str| {
+        let head = county
+            .app
+            .services
+            .play_sessions
+            .delivery_head(session)
+            .unwrap();
+        county
+            .app
+            .services
+            .play_sessions
+            .checks(&head, (10 * MIN, 10 * MIN), DAY)
+    };
+    let codes = checks_of(&session);
+    let answer = |n: usize, at: i64| json!([n, codes[n - 1].code, support::small_county::ts(at)]);
+    let sent = |id: &str, played: (i64, i64), from: i64, answers: Vec<Value>| {
+        let mut r = with_session(report(id, "M-a", played, from), &session);
+        r["attention"] = json!(answers);
+        r
+    };
+    county.set_now(NOW + 35 * MIN);
+    let before = sent("a-1", (0, 8 * MIN), NOW + MIN, vec![]);
+    // Check 1 is due 10 minutes in; unanswered, play from 11 minutes on earns nothing.
+    let across = sent("a-2", (8 * MIN, 16 * MIN), NOW + 9 * MIN, vec![]);
+    let silent = sent("a-3", (16 * MIN, 24 * MIN), NOW + 17 * MIN, vec![]);
+    let outcomes = county.watch(member, vec![before, across, silent]).await;
+    assert_eq!(outcomes[0].0, "credited", "{outcomes:?}");
+    assert_eq!(outcomes[0].1, 8 * MIN);
+    assert!(
+        (2 * MIN..=2 * MIN + tolerance).contains(&outcomes[1].1),
+        "{outcomes:?}"
+    );
+    assert!(no_evidence(&outcomes[2..]), "{outcomes:?}");
+    assert!(outcomes[2].2.contains("attention check 1"), "{outcomes:?}");
+    // Check 1 answered at 18 minutes (and check 2 in time): from then on it earns again.
+    let both = || vec![answer(1, NOW + 18 * MIN), answer(2, NOW + 20 * MIN + 5_000)];
+    let resumed = sent("a-4", (16 * MIN, 24 * MIN), NOW + 17 * MIN, both());
+    let later = sent("a-5", (24 * MIN, 29 * MIN), NOW + 25 * MIN, both());
+    let outcomes = county.watch(member, vec![resumed, later]).await;
+    assert!(
+        (7 * MIN..=7 * MIN + tolerance).contains(&outcomes[0].1),
+        "{outcomes:?}"
+    );
+    assert_eq!(outcomes[1].1, 5 * MIN, "{outcomes:?}");
+    // An answer sent before its check was asked, or with another code, is no answer.
+    let early = sent(
+        "a-6",
+        (29 * MIN, 33 * MIN),
+        NOW + 30 * MIN,
+        vec![answer(1, NOW + 5 * MIN)],
+    );
+    let outcomes = county.watch(member, vec![early]).await;
+    assert!(no_evidence(&outcomes), "{outcomes:?}");
 }

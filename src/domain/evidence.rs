@@ -18,6 +18,8 @@ pub enum NoEvidence {
     NotDelivered,
     #[error("the lesson's media was never delivered to this station (its media URLs carry the station's ?st= tag, from GET /api/v1/me)")]
     NotDeliveredToStation,
+    #[error("attention check {n} (due {due_s} s into the play session) was not answered, so the time since earns nothing until it is")]
+    Unattended { n: u32, due_s: i64 },
     #[error("its play session has already been credited all the time the server saw pass since it was issued")]
     Spent,
 }
@@ -62,6 +64,70 @@ impl Witnessed {
             issued_s: (self.received_ms - self.issued_ms) / 1000,
         }
     }
+}
+
+/// One attention check (防挂机) of a play session: due `after_ms` after the session was
+/// issued, answered by sending back its `code`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AttentionCheck {
+    pub n: u32,
+    pub after_ms: i64,
+    pub code: String,
+}
+
+/// An answer a report carries: check number, code, and when it was given (corrected epoch ms).
+pub type Answer<'a> = (u32, &'a str, i64);
+
+/// The wall stretches of `window` that earn nothing: from each check's due time plus `grace_ms`
+/// until the check's right answer, given no earlier than its due time less `tolerance_ms` (an
+/// answer before the question was asked is no answer). Merged, in order.
+pub fn unattended(
+    issued_ms: i64,
+    checks: &[AttentionCheck],
+    answers: &[Answer],
+    (grace_ms, tolerance_ms): (i64, i64),
+    (from, to): (i64, i64),
+) -> Vec<(i64, i64)> {
+    let mut stretches: Vec<(i64, i64)> = Vec::new();
+    for check in checks {
+        let due = issued_ms + check.after_ms;
+        let answered = answers
+            .iter()
+            .filter(|(n, code, at)| {
+                *n == check.n && *code == check.code && *at >= due - tolerance_ms
+            })
+            .map(|&(_, _, at)| at)
+            .min();
+        let (start, end) = (due + grace_ms, answered.unwrap_or(i64::MAX));
+        let (start, end) = (start.max(from), end.min(to));
+        if start >= end {
+            continue;
+        }
+        match stretches.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => stretches.push((start, end)),
+        }
+    }
+    stretches.sort_unstable();
+    stretches
+}
+
+/// The first piece of `wall` outside every stretch, if any: what a report still earns.
+pub fn attended_part(wall: (i64, i64), stretches: &[(i64, i64)]) -> Option<(i64, i64)> {
+    let mut start = wall.0;
+    for &(a, b) in stretches {
+        if b <= start {
+            continue;
+        }
+        if a > start {
+            return Some((start, a.min(wall.1))).filter(|(x, y)| x < y);
+        }
+        start = b;
+        if start >= wall.1 {
+            return None;
+        }
+    }
+    (start < wall.1).then_some((start, wall.1))
 }
 
 #[cfg(test)]

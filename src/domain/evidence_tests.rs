@@ -70,3 +70,74 @@ fn reports_held_offline_and_sent_days_later_are_witnessed() {
     assert_eq!(s.clip(played), Ok(played));
     assert_eq!(s.within_budget(played, 0), Ok(played));
 }
+
+fn check(n: u32, after_ms: i64) -> AttentionCheck {
+    AttentionCheck {
+        n,
+        after_ms,
+        code: format!("c{n}"),
+    }
+}
+
+const GRACE_TOLERANCE: (i64, i64) = (60_000, 2_000);
+
+#[test]
+fn an_answered_check_leaves_the_play_attended() {
+    let checks = [check(1, 10 * MIN)];
+    let answers = [(1, "c1", T0 + 10 * MIN + 5_000)];
+    let window = (T0, T0 + 30 * MIN);
+    assert!(unattended(T0, &checks, &answers, GRACE_TOLERANCE, window).is_empty());
+}
+
+#[test]
+fn a_missed_check_stops_earning_from_its_grace_until_the_answer() {
+    let checks = [check(1, 10 * MIN), check(2, 20 * MIN)];
+    // Check 1 answered five minutes late; check 2 never.
+    let answers = [(1, "c1", T0 + 15 * MIN)];
+    let window = (T0, T0 + 30 * MIN);
+    assert_eq!(
+        unattended(T0, &checks, &answers, GRACE_TOLERANCE, window),
+        vec![
+            (T0 + 11 * MIN, T0 + 15 * MIN),
+            (T0 + 21 * MIN, T0 + 30 * MIN)
+        ]
+    );
+}
+
+#[test]
+fn a_wrong_code_or_an_answer_before_the_question_is_no_answer() {
+    let checks = [check(1, 10 * MIN)];
+    let window = (T0, T0 + 20 * MIN);
+    for answers in [
+        [(1, "c2", T0 + 10 * MIN)],
+        [(1, "c1", T0 + 5 * MIN)],
+        [(2, "c1", T0 + 10 * MIN)],
+    ] {
+        assert_eq!(
+            unattended(T0, &checks, &answers, GRACE_TOLERANCE, window),
+            vec![(T0 + 11 * MIN, T0 + 20 * MIN)],
+            "{answers:?}"
+        );
+    }
+}
+
+#[test]
+fn a_report_earns_its_first_attended_piece() {
+    let stretches = [(T0 + 11 * MIN, T0 + 15 * MIN)];
+    assert_eq!(
+        attended_part((T0 + 10 * MIN, T0 + 12 * MIN), &stretches),
+        Some((T0 + 10 * MIN, T0 + 11 * MIN))
+    );
+    assert_eq!(
+        attended_part((T0 + 12 * MIN, T0 + 14 * MIN), &stretches),
+        None
+    );
+    assert_eq!(
+        attended_part((T0 + 14 * MIN, T0 + 16 * MIN), &stretches),
+        Some((T0 + 15 * MIN, T0 + 16 * MIN))
+    );
+    assert_eq!(
+        attended_part((T0, T0 + MIN), &stretches),
+        Some((T0, T0 + MIN))
+    );
+}

@@ -31,6 +31,9 @@ pub struct WatchReport {
     /// is credited on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub play_session: Option<String>,
+    /// The session's attention checks answered so far: number, code, when (sender's clock).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attention: Vec<(u32, String, Timestamp)>,
 }
 
 /// Why a well-formed report earns nothing and is not kept.

@@ -7,7 +7,7 @@
 //! an id this server issued without knowing whose it is, so made-up ids record nothing.
 
 use crate::domain::digest::Sha256;
-use crate::domain::evidence::{NoEvidence, Witnessed};
+use crate::domain::evidence::{AttentionCheck, NoEvidence, Witnessed};
 use crate::domain::org::Principal;
 use crate::domain::watch::WatchReport;
 use crate::store::{DeliveredTo, Store, StoreError};
@@ -144,6 +144,41 @@ fn station_signed(station: &str) -> Vec<u8> {
         station.as_bytes(),
     ]
     .concat()
+}
+
+impl PlaySessions {
+    /// The attention checks of a session, due within `horizon_ms` of its issue: at intervals
+    /// drawn from `[min_ms, max_ms]` by the session's own MAC, so any process can recompute
+    /// them and nobody can foresee them without the session.
+    pub fn checks(
+        &self,
+        head: &SessionHead,
+        (min_ms, max_ms): (i64, i64),
+        horizon_ms: i64,
+    ) -> Vec<AttentionCheck> {
+        let mut checks = Vec::new();
+        let mut after_ms = 0i64;
+        for n in 1u32.. {
+            let tag = hmac::sign(
+                &self.key,
+                &[b"yuanjiao attention 1".as_slice(), head, &n.to_be_bytes()].concat(),
+            );
+            let bytes = tag.as_ref();
+            let mut draw = [0u8; 8];
+            draw.copy_from_slice(&bytes[..8]);
+            let span = (max_ms - min_ms).max(0) as u64 + 1;
+            after_ms += min_ms + (u64::from_be_bytes(draw) % span) as i64;
+            if after_ms > horizon_ms {
+                break;
+            }
+            checks.push(AttentionCheck {
+                n,
+                after_ms,
+                code: hex::encode(&bytes[8..11]),
+            });
+        }
+        checks
+    }
 }
 
 fn delivery_signed(head: &[u8]) -> Vec<u8> {

@@ -11,7 +11,7 @@ pub mod registration;
 pub mod report;
 pub mod session;
 
-use crate::domain::evidence::{NoEvidence, Witnessed};
+use crate::domain::evidence::{attended_part, unattended, Answer, NoEvidence, Witnessed};
 use crate::domain::ledger::{years_of, MemberLedger, Play, Rules};
 use crate::domain::org::{permits, Action, Member, OrgTree, Principal};
 use crate::domain::watch::{
@@ -390,7 +390,58 @@ fn witness(
             .into()));
         }
     }
+    if let Some((id, witnessed)) = &witness {
+        match attended(services, id, witnessed, report, &play, claimed) {
+            Ok(wall) => play.wall = wall,
+            Err(no) => return Ok(Err(no.into())),
+        }
+    }
     Ok(Ok((play, claimed, witness)))
+}
+
+/// The first piece of the play's wall the member attended: outside every stretch after an
+/// attention check of its session went unanswered past the grace.
+fn attended(
+    services: &Services,
+    id: &str,
+    witnessed: &Witnessed,
+    report: &WatchReport,
+    play: &Play,
+    claimed: (i64, i64),
+) -> Result<(i64, i64), NoEvidence> {
+    let l = &services.settings.ledger;
+    let Some(head) = services.play_sessions.delivery_head(id) else {
+        return Err(NoEvidence::NotDelivered);
+    };
+    if !l.attention_checks {
+        return Ok(play.wall);
+    }
+    let interval = (
+        l.attention_check_min.as_millis() as i64,
+        l.attention_check_max.as_millis() as i64,
+    );
+    let horizon = play.wall.1 - witnessed.issued_ms;
+    let checks = services.play_sessions.checks(&head, interval, horizon);
+    let offset = claimed.0 - report.wall.0.as_millisecond();
+    let answers: Vec<Answer> = report
+        .attention
+        .iter()
+        .map(|(n, code, at)| (*n, code.as_str(), at.as_millisecond() + offset))
+        .collect();
+    let slack = (l.attention_grace.as_millis() as i64, l.tolerance_ms as i64);
+    let stretches = unattended(witnessed.issued_ms, &checks, &answers, slack, play.wall);
+    attended_part(play.wall, &stretches).ok_or_else(|| {
+        // The check whose silence this is: the last one due before the report's wall began.
+        let missed = checks
+            .iter()
+            .rev()
+            .find(|c| witnessed.issued_ms + c.after_ms <= play.wall.0)
+            .or(checks.first());
+        NoEvidence::Unattended {
+            n: missed.map_or(0, |c| c.n),
+            due_s: missed.map_or(0, |c| c.after_ms / 1000),
+        }
+    })
 }
 
 /// Credits watch reports, each on its own; returns once everything accepted is on disk.

@@ -40,6 +40,8 @@ const WITH_EVIDENCE: u8 = 3;
 struct StoredEvidence {
     play_session: Option<String>,
     witnessed: Option<(i64, i64)>,
+    /// Attention checks answered: number, code, instant.
+    attention: Vec<(u32, String, (i64, i32))>,
 }
 
 /// A watch report without its member (the entry has it); instants as seconds and nanoseconds,
@@ -76,6 +78,11 @@ pub(super) fn encode_entry(entry: &LedgerEntry) -> Vec<u8> {
             evidence = StoredEvidence {
                 play_session: report.play_session.clone(),
                 witnessed: *witnessed,
+                attention: report
+                    .attention
+                    .iter()
+                    .map(|(n, code, at)| (*n, code.clone(), instant(*at)))
+                    .collect(),
             };
             StoredKind::Watch {
                 report: StoredReport {
@@ -145,6 +152,11 @@ pub(super) fn decode_entry(tree: &'static str, bytes: &[u8]) -> Result<LedgerEnt
                     .map_err(corrupt)?,
                 group_session: report.group_session,
                 play_session: evidence.play_session,
+                attention: evidence
+                    .attention
+                    .into_iter()
+                    .map(|(n, code, at)| Ok((n, code, timestamp(at).map_err(corrupt)?)))
+                    .collect::<Result<_, StoreError>>()?,
             }),
             offset_ms,
             duration_ms,
@@ -181,6 +193,7 @@ mod tests {
             device_clock: device_clock.map(|c| c.parse().unwrap()),
             group_session: Some("s-1".into()),
             play_session: None,
+            attention: Vec::new(),
         }
     }
 
@@ -226,6 +239,11 @@ mod tests {
         } = &mut entry.kind
         {
             report.play_session = Some("ps1.AAAA".into());
+            report.attention = vec![(
+                1,
+                "a1b2c3".into(),
+                "2026-03-01T08:10:00.25Z".parse().unwrap(),
+            )];
             *witnessed = Some((1_772_323_200_000, 1_772_323_210_000));
         }
         entry

@@ -8,10 +8,14 @@ use std::sync::{LazyLock, Mutex};
 use yuanjiao::services::Services;
 
 /// The session given to each report body, so a report sent again is the same report.
-static GIVEN: LazyLock<Mutex<HashMap<String, String>>> = LazyLock::new(Mutex::default);
+static GIVEN: LazyLock<Mutex<HashMap<String, Given>>> = LazyLock::new(Mutex::default);
+
+/// A report's session, and its attention checks answered.
+type Given = (String, Vec<Value>);
 
 /// Gives one report, or each of a batch, a play session issued a minute before its wall time
-/// starts (by the server's clock, after correcting the sender's), unless it names one already.
+/// starts (by the server's clock, after correcting the sender's), with its attention checks
+/// answered, unless it names one already.
 pub fn witness(services: &Services, body: &mut Value) {
     if let Some(reports) = body.get_mut("reports").and_then(Value::as_array_mut) {
         reports.iter_mut().for_each(|r| witness_one(services, r));
@@ -45,11 +49,33 @@ fn witness_one(services: &Services, report: &mut Value) {
             .as_millis() as i64;
         let offset = instant(&report["device_clock"]).map_or(0, |c| now - c.as_millisecond());
         let start = instant(&report["wall"][0]).map_or(now, |t| t.as_millisecond() + offset);
-        let session = services.play_sessions.issue(member, lesson, start - 60_000);
+        let issued = start - 60_000;
+        let session = services.play_sessions.issue(member, lesson, issued);
         deliver(services, &session, lesson);
-        session
+        // Every check before the play ended, answered the moment it was asked.
+        let end = instant(&report["wall"][1]).map_or(now, |t| t.as_millisecond() + offset);
+        let l = &services.settings.ledger;
+        let interval = (
+            l.attention_check_min.as_millis() as i64,
+            l.attention_check_max.as_millis() as i64,
+        );
+        let head = services.play_sessions.delivery_head(&session).unwrap();
+        let answers: Vec<Value> = services
+            .play_sessions
+            .checks(&head, interval, end - issued)
+            .into_iter()
+            .map(|c| {
+                let at = issued + c.after_ms - offset;
+                let at = jiff::Timestamp::from_millisecond(at).unwrap().to_string();
+                serde_json::json!([c.n, c.code, at])
+            })
+            .collect();
+        (session, answers)
     });
-    report["play_session"] = Value::String(session.clone());
+    report["play_session"] = Value::String(session.0.clone());
+    if !session.1.is_empty() {
+        report["attention"] = Value::Array(session.1.clone());
+    }
 }
 
 /// Records that the lesson's media (each variant) was delivered under the session, as `/media`

@@ -4,6 +4,7 @@
 import { el, uuid } from '../shared/api.js';
 import { formatClock } from '../shared/i18n.js';
 import { Accountant, playedMs } from './accounting.js';
+import { Attention } from './attention.js';
 import { spoken } from './content.js';
 import { renderText } from './text.js';
 
@@ -62,6 +63,10 @@ export class Player {
     if (play.mime.startsWith('text/')) await this.openText(play);
     else this.openVideo(play);
     this.section.append(this.status, this.counter);
+    this.attention = new Attention(this.ctx, play.attention, {
+      hold: () => this.hold(),
+      go: () => this.go(),
+    });
     title.tabIndex = -1;
     title.focus({ preventScroll: true });
   }
@@ -179,7 +184,7 @@ export class Player {
     this.acct.moved(pos);
     this.timer = setInterval(() => {
       const now = performance.now();
-      if (visible()) {
+      if (visible() && !this.held) {
         pos = Math.min(total, pos + (now - last));
         this.acct.sample(pos);
         if (this.acct.due()) this.report({ keepGoing: true });
@@ -194,6 +199,27 @@ export class Player {
     }, TEXT_TICK_MS);
   }
 
+  // An attention check is asking: the lesson stops where it is (its report goes now). Returns
+  // whether it was running.
+  hold() {
+    const m = this.media;
+    if (m) {
+      const running = !m.paused;
+      if (running) m.pause(); // the pause handler sends the report
+      return running;
+    }
+    const running = !!this.timer && !this.held;
+    this.held = true;
+    this.acct.stop();
+    this.report();
+    return running;
+  }
+
+  go() {
+    this.held = false;
+    if (this.media) this.media.play().catch(() => {});
+  }
+
   // Ends the open report, stores it, and sends what is waiting. `closing`: the page is going
   // away, so the request must outlive it (fetch keepalive) and nothing can wait for an answer.
   report({ keepGoing = false, closing = false } = {}) {
@@ -206,6 +232,7 @@ export class Player {
         // The evidence the report is credited on: the session issued when this play began,
         // which stays good for reports held offline and sent later.
         play_session: play.play_session ?? null,
+        ...(this.attention?.answers.length ? { attention: this.attention.answers.slice() } : {}),
       });
       this.countedMs += playedMs(part);
       this.lastWallEnd = this.acct.lastWallEnd;
@@ -253,6 +280,9 @@ export class Player {
     }
     clearInterval(this.timer);
     this.timer = null;
+    this.attention?.stop();
+    this.attention = null;
+    this.held = false;
     const media = this.media;
     this.play = null;
     this.media = null;
