@@ -82,6 +82,11 @@ pub struct LedgerSettings {
     pub attention_check_max: std::time::Duration,
     #[serde(with = "humantime_serde_duration")]
     pub attention_grace: std::time::Duration,
+    /// Where the anomalies report begins: hours played in one day, reports rejected for want of
+    /// evidence in a year, and attention checks left unanswered among them.
+    pub anomaly_hours_per_day: u32,
+    pub anomaly_rejections: u32,
+    pub anomaly_missed_checks: u32,
 }
 
 /// Durations written as "90d" or "5m".
@@ -261,6 +266,9 @@ impl Default for Settings {
                 attention_check_min: std::time::Duration::from_secs(8 * 60),
                 attention_check_max: std::time::Duration::from_secs(15 * 60),
                 attention_grace: std::time::Duration::from_secs(60),
+                anomaly_hours_per_day: 8,
+                anomaly_rejections: 3,
+                anomaly_missed_checks: 3,
             },
             uploads: UploadSettings {
                 max_size: 8 << 30,
@@ -484,6 +492,12 @@ impl Settings {
         }
         if most > std::time::Duration::from_secs(86_400) {
             return invalid("ledger.attention_check_max", "must be at most a day".into());
+        }
+        if !(1..=24).contains(&l.anomaly_hours_per_day) {
+            return invalid(
+                "ledger.anomaly_hours_per_day",
+                "must be between 1 and 24".into(),
+            );
         }
         if l.max_reports_per_member_day == 0 {
             return invalid(

@@ -46,6 +46,21 @@ impl Calendar {
             .and_then(|t| t.to_zoned(self.0.clone()).date().since(epoch).ok())
             .map_or(0, |span| span.get_days())
     }
+
+    /// The instant `hour`:00 local time begins on local day `day` (days since 1970-01-01).
+    pub fn hour_of_day(&self, day: i32, hour: i8) -> i64 {
+        let date = jiff::civil::date(1970, 1, 1).checked_add(jiff::Span::new().days(day));
+        date.ok()
+            .and_then(|d| d.at(hour, 0, 0, 0).to_zoned(self.0.clone()).ok())
+            .map_or(0, |z| z.timestamp().as_millisecond())
+    }
+
+    /// The local date of day `day`, as `YYYY-MM-DD`.
+    pub fn date_of_day(&self, day: i32) -> String {
+        jiff::civil::date(1970, 1, 1)
+            .checked_add(jiff::Span::new().days(day))
+            .map_or_else(|_| String::new(), |d| d.to_string())
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Pure rules: no actix, sled, ffmpeg or tokio here, so every rule can be tested without a
 //! runtime (a test in `tests/` enforces it).
 
+pub mod anomaly;
 pub mod calendar;
 pub mod catalog;
 pub mod catalog_edit;

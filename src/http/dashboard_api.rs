@@ -3,12 +3,15 @@
 //! - `GET /api/v1/reports/orgs/{id}/months?year=`: the subtree's credited time per month;
 //! - `GET /api/v1/reports/orgs/{id}/members?year=&behind=&offset=&limit=`: its members' years,
 //!   the furthest behind first, a page at a time (a county can hold 100,000 members, too many
-//!   to send to a phone on a weak link at once).
+//!   to send to a phone on a weak link at once);
+//! - `GET /api/v1/reports/orgs/{id}/anomalies?year=`: members whose record looks wrong, each
+//!   with the reasons and their evidence.
 
 use super::auth::Caller;
 use super::error::ApiError;
 use crate::domain::org::Action;
 use crate::domain::standing::{behind_first, Place};
+use crate::ledger::anomalies;
 use crate::ledger::monthly::{self, MonthsError};
 use crate::ledger::report::{self, MemberRow};
 use crate::services::Services;
@@ -26,7 +29,41 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         super::resource("/api/v1/reports/orgs/{id}/members")
             .wrap(Compress::default())
             .route(web::get().to(get_org_members)),
+    )
+    .service(
+        super::resource("/api/v1/reports/orgs/{id}/anomalies")
+            .wrap(Compress::default())
+            .route(web::get().to(get_org_anomalies)),
     );
+}
+
+pub async fn get_org_anomalies(
+    req: HttpRequest,
+    caller: Caller,
+    services: web::Data<Services>,
+    id: web::Path<String>,
+    params: web::Query<MonthsParams>,
+) -> Result<HttpResponse, ApiError> {
+    let year = super::hours::year(&services, params.year)?;
+    let csv = super::hours::wants_csv(&req, params.format.as_deref())?;
+    let org = id.into_inner();
+    let found = web::block(move || -> Result<_, ApiError> {
+        caller.may(&services, &Action::ReadOrg(&org))?;
+        match anomalies::org_anomalies(&services, &org, year)? {
+            Some(found) => Ok(found),
+            None => Err(caller.missing(&services, "no such organisation".into())),
+        }
+    })
+    .await??;
+    if !csv {
+        return Ok(HttpResponse::Ok().json(found));
+    }
+    let body = anomalies::anomalies_csv(&found)
+        .map_err(|e| ApiError::internal("writing the CSV failed", &e))?;
+    Ok(super::hours::csv_file(
+        body,
+        &format!("anomalies-{}-{year}.csv", found.org),
+    ))
 }
 
 #[derive(Deserialize)]

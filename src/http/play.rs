@@ -69,6 +69,28 @@ fn attention(services: &Services, play_session: Option<&str>) -> Option<Attentio
     })
 }
 
+/// A digest of the client's address and browser: which device a play session went to.
+fn device(req: &HttpRequest) -> [u8; 8] {
+    use sha2::Digest as _;
+    let address = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    let agent = req
+        .headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
+    let digest = sha2::Sha256::new()
+        .chain_update(address.as_bytes())
+        .chain_update([0])
+        .chain_update(agent)
+        .finalize();
+    let mut device = [0u8; 8];
+    device.copy_from_slice(&digest[..8]);
+    device
+}
+
 /// The languages a caller set in their profile, used when the request names none.
 fn profile_languages(services: &Services, who: &Principal) -> Result<Vec<Lang>, ApiError> {
     Ok(match who {
@@ -125,7 +147,9 @@ pub async fn get_play(
     let lesson_id = lesson.id.clone();
     let play_session = member.as_deref().map(|member| {
         let now = crate::people::now_ms(&services) as i64;
-        services.play_sessions.issue(member, &lesson.id, now)
+        services
+            .play_sessions
+            .issue(member, &lesson.id, now, device(&req))
     });
     let (derived, resume_ms) = {
         let services = services.clone();

@@ -19,9 +19,11 @@ use std::sync::{Mutex, PoisonError};
 
 const PREFIX: &str = "ps1.";
 const STATION_PREFIX: &str = "st1.";
-/// Issue time (8) ‖ nonce (8) ‖ delivery MAC (32) ‖ MAC over member, lesson and head (32), both
-/// HMAC-SHA256.
-const RAW_LEN: usize = 80;
+/// Issue time (8) ‖ nonce (8) ‖ device (8) ‖ delivery MAC over those (32) ‖ MAC over member,
+/// lesson and those (32), both HMAC-SHA256. The device is a digest of the client's address and
+/// browser, for the anomaly of one device playing for several members at once.
+const RAW_LEN: usize = 88;
+const SIGNED_LEN: usize = 24;
 /// What identifies a session in the delivery records: issue time ‖ nonce.
 pub type SessionHead = [u8; 16];
 
@@ -43,12 +45,13 @@ impl PlaySessions {
         })
     }
 
-    /// A new session for a member's play of a lesson, issued at `issued_ms`.
-    pub fn issue(&self, member: &str, lesson: &str, issued_ms: i64) -> String {
+    /// A new session for a member's play of a lesson, issued at `issued_ms` to `device`.
+    pub fn issue(&self, member: &str, lesson: &str, issued_ms: i64, device: [u8; 8]) -> String {
         let nonce: [u8; 8] = rand::random();
         let mut raw = Vec::with_capacity(RAW_LEN);
         raw.extend_from_slice(&issued_ms.to_be_bytes());
         raw.extend_from_slice(&nonce);
+        raw.extend_from_slice(&device);
         let head = raw.clone();
         raw.extend_from_slice(hmac::sign(&self.key, &delivery_signed(&head)).as_ref());
         let tag = hmac::sign(&self.key, &signed(member, lesson, &head));
@@ -64,7 +67,7 @@ impl PlaySessions {
             .and_then(|b| URL_SAFE_NO_PAD.decode(b).ok())
             .filter(|raw| raw.len() == RAW_LEN)
             .ok_or_else(unknown)?;
-        let (head, rest) = raw.split_at(16);
+        let (head, rest) = raw.split_at(SIGNED_LEN);
         let tag = &rest[32..];
         // In constant time: the answer says nothing about how much of a guess was right.
         hmac::verify(&self.key, &signed(member, lesson, head), tag)
@@ -77,13 +80,25 @@ impl PlaySessions {
     /// The head of an id this server issued, checked by its delivery MAC alone (for `/media`,
     /// which does not know whose play it serves); `None` for anything else.
     pub fn delivery_head(&self, id: &str) -> Option<SessionHead> {
+        let signed = self.delivery_signed_part(id)?;
+        signed[..16].try_into().ok()
+    }
+
+    /// The device a session was issued to, if this server issued it.
+    pub fn device_of(&self, id: &str) -> Option<[u8; 8]> {
+        let signed = self.delivery_signed_part(id)?;
+        signed[16..].try_into().ok()
+    }
+
+    fn delivery_signed_part(&self, id: &str) -> Option<Vec<u8>> {
         let raw = URL_SAFE_NO_PAD.decode(id.strip_prefix(PREFIX)?).ok()?;
         if raw.len() != RAW_LEN {
             return None;
         }
-        let head: SessionHead = raw[..16].try_into().ok()?;
-        hmac::verify(&self.key, &delivery_signed(&head), &raw[16..48]).ok()?;
-        Some(head)
+        let signed = &raw[..SIGNED_LEN];
+        let mac = &raw[SIGNED_LEN..SIGNED_LEN + 32];
+        hmac::verify(&self.key, &delivery_signed(signed), mac).ok()?;
+        Some(signed.to_vec())
     }
 }
 
@@ -275,8 +290,9 @@ mod tests {
     #[test]
     fn a_session_reads_back_only_for_its_member_and_lesson() {
         let s = sessions();
-        let id = s.issue("M1", "L1", 1_780_000_000_123);
+        let id = s.issue("M1", "L1", 1_780_000_000_123, [3; 8]);
         assert_eq!(s.issued_ms(&id, "M1", "L1"), Ok(1_780_000_000_123));
+        assert_eq!(s.device_of(&id), Some([3; 8]));
         assert_eq!(s.issued_ms(&id, "M2", "L1"), Err(NoEvidence::NotThisPlay));
         assert_eq!(s.issued_ms(&id, "M1", "L2"), Err(NoEvidence::NotThisPlay));
         // Lengths keep ("M1", "L1") and ("M1L", "1") apart.
@@ -286,7 +302,7 @@ mod tests {
     #[test]
     fn an_altered_or_foreign_session_is_refused() {
         let s = sessions();
-        let id = s.issue("M1", "L1", 1_780_000_000_000);
+        let id = s.issue("M1", "L1", 1_780_000_000_000, [0; 8]);
         let mut altered = id.clone().into_bytes();
         altered[6] = if altered[6] == b'A' { b'B' } else { b'A' };
         let altered = String::from_utf8(altered).unwrap();
@@ -312,6 +328,9 @@ mod tests {
     #[test]
     fn two_sessions_of_one_play_differ() {
         let s = sessions();
-        assert_ne!(s.issue("M1", "L1", 1), s.issue("M1", "L1", 1));
+        assert_ne!(
+            s.issue("M1", "L1", 1, [0; 8]),
+            s.issue("M1", "L1", 1, [0; 8])
+        );
     }
 }

@@ -4,6 +4,7 @@
 //! totals, is handed to the group flush, which applies what many requests handed over as one
 //! atomic batch and flushes it; a change is acknowledged only once flushed to disk.
 
+pub mod anomalies;
 pub mod evidence;
 mod flush;
 pub mod monthly;
@@ -470,6 +471,7 @@ pub fn submit_unflushed(
     let now = crate::people::now_ms(services) as i64;
     let limits = limits(services);
     let mut outcomes: Vec<Option<Outcome>> = vec![None; reports.len()];
+    let sent_for: Vec<String> = reports.iter().map(|r| r.member.clone()).collect();
     let mut members: HashMap<String, Result<(), Rejection>> = HashMap::new();
     // First the checks that need no lock: the member, the lesson, the rules, the evidence.
     let basis = evidence::basis(caller);
@@ -656,11 +658,31 @@ pub fn submit_unflushed(
         }
     };
     drop(guards);
-    let outcomes = outcomes
+    let outcomes: Vec<Outcome> = outcomes
         .into_iter()
         .map(|o| o.unwrap_or(Outcome::Duplicate))
         .collect();
+    count_rejections(services, &sent_for, &outcomes, now);
     Ok((outcomes, ticket))
+}
+
+/// Counts the reports rejected for want of evidence per member, for the anomalies report. A
+/// count that cannot be written is logged; the answer to the sender stands.
+fn count_rejections(services: &Services, members: &[String], outcomes: &[Outcome], now: i64) {
+    let mut counts: BTreeMap<&str, (u32, u32)> = BTreeMap::new();
+    for (member, outcome) in members.iter().zip(outcomes) {
+        if let Outcome::Rejected(Rejection::NoEvidence(no)) = outcome {
+            let c = counts.entry(member).or_default();
+            c.0 += 1;
+            c.1 += u32::from(matches!(no, NoEvidence::Unattended { .. }));
+        }
+    }
+    let year = services.ledger.rules().calendar.year_of(now);
+    for (member, added) in counts {
+        if let Err(e) = services.store.count_rejections(year, member, added) {
+            tracing::warn!(error = %e, member, "rejections could not be counted");
+        }
+    }
 }
 
 fn seen_outcome(seen: &SeenId, report: &WatchReport) -> Outcome {

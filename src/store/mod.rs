@@ -9,6 +9,7 @@ mod ledger;
 mod ledger_codec;
 mod people;
 mod people_write;
+mod rejections;
 mod secrets;
 mod uploads;
 
