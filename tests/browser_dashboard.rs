@@ -58,8 +58,56 @@ async fn server_csv(w: &World, path: &str) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_county_manager_sees_rates_members_behind_months_and_downloads_the_report() {
     let w = World::build().await;
+    // Three of M1's reports with no evidence behind them: rejected, and counted as an anomaly.
+    let now = world::at("2026-12-20T04:00:00Z");
+    w.clock
+        .set(std::time::UNIX_EPOCH + std::time::Duration::from_millis(now as u64));
+    let m1 = yuanjiao::people::issue_token(
+        &w.app.services,
+        yuanjiao::domain::org::Principal::Member {
+            member: "M1".into(),
+        },
+        None,
+        "test",
+    )
+    .unwrap();
+    let bare: Vec<Value> = (0..3)
+        .map(|n| {
+            let ts = |ms: i64| jiff::Timestamp::from_millisecond(ms).unwrap().to_string();
+            let from = now - 86_400_000 + n * 60_000;
+            json!({"id": format!("bare-{n}"), "member": "M1", "lesson": "l1", "lang": "zh-Hans",
+                "played": [[0, 60_000]], "wall": [ts(from), ts(from + 60_000)], "position_ms": 60_000})
+        })
+        .collect();
+    let (status, _) = w
+        .call(
+            &m1,
+            reqwest::Method::POST,
+            "/api/v1/watch",
+            json!({ "reports": bare }),
+        )
+        .await;
+    assert_eq!(status, 200);
     let fixture = json!({ "county": w.county, "admin": w.admin });
     let r = browser::run("dashboard", &w.app.url(""), &fixture).await;
+
+    // The anomalies: M1, for the reports rejected, in words, and the same in the CSV.
+    let flagged = r["anomalies"].as_array().unwrap();
+    assert_eq!(flagged.len(), 1, "{r}");
+    assert_eq!(flagged[0]["member"], "M1");
+    assert_eq!(flagged[0]["kinds"], "no-evidence");
+    assert!(
+        flagged[0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("3 条学习记录"),
+        "{r}"
+    );
+    let anomalies = String::from_utf8(file(&r["anomalies_csv"])).unwrap();
+    assert!(
+        anomalies.contains("M1") && anomalies.contains("no-evidence"),
+        "{anomalies}"
+    );
 
     // A token the server does not know: its reason, shown.
     let bad = r["bad_token"].as_str().unwrap();

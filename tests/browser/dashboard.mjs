@@ -26,10 +26,13 @@ const read = (page) => page.evaluate(() => {
   const bars = [...document.querySelectorAll('#chart rect.bar')].map((r) => ({
     month: Number(r.dataset.month), ms: Number(r.dataset.ms), x: Number(r.getAttribute('x')),
   }));
+  const anomalies = [...document.querySelectorAll('#anomalies tr[data-anomaly-member]')].map((tr) => ({
+    member: tr.dataset.anomalyMember, kinds: tr.dataset.kinds, text: text(tr),
+  }));
   const drawn = (id) => ({ ...document.getElementById(id).dataset });
   return {
-    tree, members, bars, focus: text(document.getElementById('focus-title')),
-    drawn: [drawn('members'), drawn('chart')],
+    tree, members, bars, anomalies, focus: text(document.getElementById('focus-title')),
+    drawn: [drawn('members'), drawn('chart'), drawn('anomalies')],
   };
 });
 
@@ -60,12 +63,15 @@ await scenario(async ({ browser, page }) => {
   await page.fill('#token', fixture.county);
   await page.press('#token', 'Enter');
   const county = await shownFor(page, 'county');
-  Object.assign(result, { tree: county.tree, members: county.members, bars: county.bars, focus: county.focus });
+  Object.assign(result, {
+    tree: county.tree, members: county.members, bars: county.bars, focus: county.focus, anomalies: county.anomalies,
+  });
   result.stored_token = await page.evaluate(() => localStorage.getItem('yj.token.dashboard'));
 
   // Both reports as files, as a spreadsheet would get them.
   result.orgs_csv = await download(page, '#download-orgs');
   result.members_csv = await download(page, '#download-members');
+  result.anomalies_csv = await download(page, '#download-anomalies');
   await shot(page, 'dashboard-main-zh-Hans');
 
   // Only those behind, asked of the server with the keyboard, and back.

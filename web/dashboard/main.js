@@ -7,6 +7,7 @@ import { setupPage, formatHours } from '../shared/i18n.js';
 import { messages } from './messages.js';
 import { drawTree, byId, rateCell } from './tree.js';
 import { drawMembers, PAGE } from './members.js';
+import { drawAnomalies } from './anomalies.js';
 import { drawChart } from './chart.js';
 
 const { lang, dir, t: plain } = setupPage(messages);
@@ -22,7 +23,7 @@ const enc = encodeURIComponent;
 
 const state = {
   token: null, top: null, current: null, year: null, report: null, nodes: new Map(),
-  focus: null, open: new Set(), members: null, months: null,
+  focus: null, open: new Set(), members: null, months: null, anomalies: null,
   loads: 0, // bumped by every load, so an answer that arrives late is dropped
 };
 
@@ -139,6 +140,11 @@ function redrawChart() {
   drawChart($('chart'), state.months, { t, lang, dir, orgName: org });
 }
 
+function redrawAnomalies() {
+  if (!state.anomalies) return;
+  drawAnomalies($('anomalies'), state.anomalies, { t, lang, orgNames: orgNames() });
+}
+
 // The organisation in view: its summary at once, then its members and months.
 async function showFocus() {
   const load = ++state.loads;
@@ -147,17 +153,20 @@ async function showFocus() {
   markFocus(org);
   drawSummary(node);
   say(t('loading'));
-  const [members, months] = await Promise.all([
+  const [members, months, anomalies] = await Promise.all([
     membersPage(0),
     api(`/api/v1/reports/orgs/${enc(org)}/months?year=${year}`, { token }),
+    api(`/api/v1/reports/orgs/${enc(org)}/anomalies?year=${year}`, { token }),
   ]);
   if (load !== state.loads) return;
   state.members = members;
   state.months = months;
+  state.anomalies = anomalies;
   redrawMembers();
   redrawChart();
-  // What the list and chart now show, for anyone (or any test) waiting on them.
-  for (const box of [$('members'), $('chart')]) Object.assign(box.dataset, { org, year: String(year) });
+  redrawAnomalies();
+  // What the lists and chart now show, for anyone (or any test) waiting on them.
+  for (const box of [$('members'), $('chart'), $('anomalies')]) Object.assign(box.dataset, { org, year: String(year) });
   say('');
 }
 
@@ -167,9 +176,10 @@ async function showFocus() {
 async function download(kind) {
   const { focus: org, year, token } = state;
   const behind = $('only-behind').checked ? '&behind=true' : '';
-  const path = kind === 'members'
-    ? `/api/v1/reports/orgs/${enc(org)}/members?year=${year}${behind}`
-    : `/api/v1/reports/orgs/${enc(org)}?year=${year}`;
+  const path = {
+    members: `/api/v1/reports/orgs/${enc(org)}/members?year=${year}${behind}`,
+    anomalies: `/api/v1/reports/orgs/${enc(org)}/anomalies?year=${year}`,
+  }[kind] || `/api/v1/reports/orgs/${enc(org)}?year=${year}`;
   const name = `${kind}-${org}-${year}.csv`;
   say(t('downloading'));
   let res;
@@ -196,10 +206,10 @@ async function download(kind) {
 function signOut(message) {
   tokens.clear();
   state.loads += 1;
-  Object.assign(state, { token: null, report: null, members: null, months: null });
+  Object.assign(state, { token: null, report: null, members: null, months: null, anomalies: null });
   // Nothing of the last manager's stays in the page for the next one.
-  for (const id of ['tree', 'chart', 'members', 'summary', 'focus-title', 'behind-count']) $(id).replaceChildren();
-  for (const id of ['members', 'chart']) { delete $(id).dataset.org; delete $(id).dataset.year; }
+  for (const id of ['tree', 'chart', 'members', 'anomalies', 'summary', 'focus-title', 'behind-count']) $(id).replaceChildren();
+  for (const id of ['members', 'chart', 'anomalies']) { delete $(id).dataset.org; delete $(id).dataset.year; }
   $('dashboard-view').hidden = true;
   $('sign-out').hidden = true;
   $('scope').textContent = '';
@@ -232,6 +242,7 @@ $('year').addEventListener('change', () => attempt(() => showYear(Number($('year
 $('only-behind').addEventListener('change', () => attempt(showFocus));
 $('download-orgs').addEventListener('click', () => attempt(() => download('report')));
 $('download-members').addEventListener('click', () => attempt(() => download('members')));
+$('download-anomalies').addEventListener('click', () => attempt(() => download('anomalies')));
 // The chart is drawn to its box's width, so that its text stays legible on a phone.
 new ResizeObserver(() => {
   if ($('chart').clientWidth !== chartWidth) redrawChart();
