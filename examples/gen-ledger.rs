@@ -256,7 +256,7 @@ struct Tally {
 impl Tally {
     fn add(&mut self, outcome: Outcome) {
         match outcome {
-            Outcome::Credited(ms) => {
+            Outcome::Credited(ms) | Outcome::CreditedInPart { ms, .. } => {
                 self.credited += 1;
                 self.credited_ms += ms;
             }

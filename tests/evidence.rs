@@ -81,6 +81,21 @@ impl County {
 
     /// `(status, credited_ms, reason)` of each report of a batch.
     async fn watch(&self, token: &str, reports: Vec<Value>) -> Vec<(String, i64, String)> {
+        self.watch_results(token, reports)
+            .await
+            .iter()
+            .map(|r| {
+                (
+                    r["status"].as_str().unwrap().to_string(),
+                    r["credited_ms"].as_i64().unwrap(),
+                    r["reason"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// The results of a batch as the server wrote them.
+    async fn watch_results(&self, token: &str, reports: Vec<Value>) -> Vec<Value> {
         let resp = self
             .app
             .client
@@ -92,18 +107,7 @@ impl County {
             .unwrap();
         assert_eq!(resp.status(), 200);
         let answer: Value = resp.json().await.unwrap();
-        answer["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| {
-                (
-                    r["status"].as_str().unwrap().to_string(),
-                    r["credited_ms"].as_i64().unwrap(),
-                    r["reason"].as_str().unwrap_or_default().to_string(),
-                )
-            })
-            .collect()
+        answer["results"].as_array().unwrap().clone()
     }
 
     async fn credited_ms(&self, member: &str) -> i64 {
@@ -501,12 +505,22 @@ async fn a_member_who_misses_an_attention_check_stops_earning_until_they_answer(
     // Check 1 is due 10 minutes in; unanswered, play from 11 minutes on earns nothing.
     let across = sent("a-2", (8 * MIN, 16 * MIN), NOW + 9 * MIN, vec![]);
     let silent = sent("a-3", (16 * MIN, 24 * MIN), NOW + 17 * MIN, vec![]);
+    let results = county
+        .watch_results(member, vec![before.clone(), across.clone()])
+        .await;
+    // The answer says which stretch was attended: 9 to 11 minutes in.
+    assert!(results[0].get("credited_wall").is_none(), "{results:?}");
+    assert_eq!(
+        results[1]["credited_wall"],
+        json!([NOW + 9 * MIN, NOW + 11 * MIN])
+    );
     let outcomes = county.watch(member, vec![before, across, silent]).await;
-    assert_eq!(outcomes[0].0, "credited", "{outcomes:?}");
-    assert_eq!(outcomes[0].1, 8 * MIN);
+    assert_eq!(outcomes[0].0, "duplicate", "{outcomes:?}");
+    assert_eq!(results[0]["credited_ms"], 8 * MIN);
+    let across_ms = results[1]["credited_ms"].as_i64().unwrap();
     assert!(
-        (2 * MIN..=2 * MIN + tolerance).contains(&outcomes[1].1),
-        "{outcomes:?}"
+        (2 * MIN..=2 * MIN + tolerance).contains(&across_ms),
+        "{results:?}"
     );
     assert!(no_evidence(&outcomes[2..]), "{outcomes:?}");
     assert!(outcomes[2].2.contains("attention check 1"), "{outcomes:?}");

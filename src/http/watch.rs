@@ -21,6 +21,10 @@ struct ReportResult {
     status: &'static str,
     credited_ms: i64,
     reason: Option<String>,
+    /// When only part of the report's wall time had evidence behind it: that part, as epoch ms
+    /// on the server's clock.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    credited_wall: Option<(i64, i64)>,
 }
 
 #[derive(Serialize)]
@@ -98,18 +102,28 @@ pub async fn post_watch(
                 status: "credited",
                 credited_ms: ms,
                 reason: None,
+                credited_wall: None,
+            },
+            Outcome::CreditedInPart { ms, wall } => ReportResult {
+                id,
+                status: "credited",
+                credited_ms: ms,
+                reason: None,
+                credited_wall: Some(wall),
             },
             Outcome::Duplicate => ReportResult {
                 id,
                 status: "duplicate",
                 credited_ms: 0,
                 reason: None,
+                credited_wall: None,
             },
             Outcome::Rejected(why) => ReportResult {
                 id,
                 status: "rejected",
                 credited_ms: 0,
                 reason: Some(why.to_string()),
+                credited_wall: None,
             },
         })
         .collect();
@@ -127,7 +141,7 @@ fn audit_admin_reports(
     let credited: Vec<&str> = ids
         .iter()
         .zip(outcomes)
-        .filter(|(_, o)| matches!(o, Outcome::Credited(_)))
+        .filter(|(_, o)| matches!(o, Outcome::Credited(_) | Outcome::CreditedInPart { .. }))
         .map(|(id, _)| id.as_str())
         .collect();
     if credited.is_empty() {

@@ -34,6 +34,12 @@ pub use flush::{wait as wait_durable, GroupFlush, Ticket};
 pub enum Outcome {
     /// Accepted; the member's total grew by this much.
     Credited(i64),
+    /// Accepted, but only this part of the wall time it claims (corrected epoch ms) had
+    /// evidence behind it: what its play session witnessed and its attention checks allowed.
+    CreditedInPart {
+        ms: i64,
+        wall: (i64, i64),
+    },
     /// Seen before: nothing added.
     Duplicate,
     Rejected(Rejection),
@@ -593,13 +599,17 @@ pub fn submit_unflushed(
             if let Some((session, _)) = &witness {
                 *state.session_use.entry(session.clone()).or_default() += play.wall.1 - play.wall.0;
             }
-            let witnessed = (play.wall != claimed).then_some(play.wall);
             let play_duration = play.duration_ms;
             touched
                 .entry(report.member.clone())
                 .or_default()
                 .extend(years_of(&play, rules));
-            outcomes[n] = Some(Outcome::Credited(state.ledger.add(play, rules)));
+            let witnessed = (play.wall != claimed).then_some(play.wall);
+            let added = state.ledger.add(play, rules);
+            outcomes[n] = Some(match witnessed {
+                Some(wall) => Outcome::CreditedInPart { ms: added, wall },
+                None => Outcome::Credited(added),
+            });
             write.ids.push((
                 IdKind::Report,
                 report.id.clone(),
