@@ -81,6 +81,16 @@ impl Services {
         let fallbacks = settings.fallbacks();
         let sign_in = crate::sign_in::Guard::new(&settings.auth);
         let play_sessions = crate::ledger::evidence::PlaySessions::open(&store)?;
+        // Deliveries under sessions older than any report the ledger still takes back them.
+        let now_ms = clock
+            .now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let kept_ms = settings.ledger.offline_max_age.as_millis() as i64 + 86_400_000;
+        let pruned = store.prune_deliveries(now_ms - kept_ms)?;
+        if pruned > 0 {
+            tracing::info!(pruned, "deliveries under expired play sessions forgotten");
+        }
         Ok(Services {
             settings,
             store,

@@ -51,3 +51,30 @@ impl Store {
         Ok(removed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::disk::FreeSpaceFloor;
+
+    #[test]
+    fn sessions_issued_before_the_cut_are_forgotten_and_stations_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), FreeSpaceFloor::new(dir.path(), 0)).unwrap();
+        let source = Sha256::parse_hex(&"ab".repeat(32)).unwrap();
+        let head = |issued: i64| {
+            let mut h = [7u8; 16];
+            h[..8].copy_from_slice(&issued.to_be_bytes());
+            DeliveredTo::Session(h)
+        };
+        let station = DeliveredTo::Station("st-1".into());
+        for to in [head(1_000), head(2_000), station.clone()] {
+            store.record_delivery(&to, &source).unwrap();
+        }
+        assert_eq!(store.prune_deliveries(1_500).unwrap(), 1);
+        assert!(!store.was_delivered(&head(1_000), &source).unwrap());
+        assert!(store.was_delivered(&head(2_000), &source).unwrap());
+        assert!(store.was_delivered(&station, &source).unwrap());
+    }
+}
