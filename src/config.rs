@@ -89,6 +89,16 @@ pub struct LedgerSettings {
     pub anomaly_missed_checks: u32,
 }
 
+impl LedgerSettings {
+    /// The range of the interval between two attention checks, in ms.
+    pub fn attention_interval_ms(&self) -> (i64, i64) {
+        (
+            self.attention_check_min.as_millis() as i64,
+            self.attention_check_max.as_millis() as i64,
+        )
+    }
+}
+
 /// Durations written as "90d" or "5m".
 mod humantime_serde_duration {
     use serde::{Deserialize, Deserializer, Serializer};

@@ -3,6 +3,30 @@
 //! allowed) and the report's arrival, and one session never credits more wall time than the
 //! server saw pass between its issue and its latest report.
 
+use super::org::Principal;
+
+/// What a caller's reports are credited on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Basis<'a> {
+    /// Members' own reports and managers' on their behalf: a play session the server issued,
+    /// under which the lesson's media was delivered.
+    PlaySession,
+    /// A registered station, which answers for its batches: the lesson's media must have been
+    /// delivered to it.
+    Station(&'a str),
+    /// An administrator's, e.g. records migrated from another system; each request is audited.
+    Admin,
+}
+
+/// Who needs what evidence, by the caller's role.
+pub fn basis(caller: &Principal) -> Basis<'_> {
+    match caller {
+        Principal::Terminal { station, .. } => Basis::Station(station),
+        Principal::Admin => Basis::Admin,
+        _ => Basis::PlaySession,
+    }
+}
+
 /// Why a report has no evidence behind it; shown as the reason `no-evidence: …`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NoEvidence {

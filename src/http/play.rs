@@ -8,6 +8,7 @@ use super::json::{revalidatable, Audience as Cache};
 use crate::domain::catalog::{CourseState, LessonKind};
 use crate::domain::lang::{Lang, Negotiated, Preferences};
 use crate::domain::org::{Action, Principal};
+use crate::ledger::evidence::AttentionPlan;
 use crate::services::Services;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -39,34 +40,7 @@ struct Play<'a> {
     /// For a member's own token: the session this play's watch reports must name.
     play_session: Option<String>,
     /// Its attention checks, when they are on.
-    attention: Option<Attention>,
-}
-
-/// The checks a member page asks, each `after_ms` after it got this answer; a check unanswered
-/// `grace_ms` past its time stops the play earning until it is answered.
-#[derive(Serialize)]
-struct Attention {
-    grace_ms: i64,
-    checks: Vec<crate::domain::evidence::AttentionCheck>,
-}
-
-/// How far ahead a play's checks are given: longer than any lesson is watched in one sitting.
-const ATTENTION_HORIZON_MS: i64 = 6 * 3_600_000;
-
-fn attention(services: &Services, play_session: Option<&str>) -> Option<Attention> {
-    let l = &services.settings.ledger;
-    let head = services.play_sessions.delivery_head(play_session?)?;
-    l.attention_checks.then(|| Attention {
-        grace_ms: l.attention_grace.as_millis() as i64,
-        checks: services.play_sessions.checks(
-            &head,
-            (
-                l.attention_check_min.as_millis() as i64,
-                l.attention_check_max.as_millis() as i64,
-            ),
-            ATTENTION_HORIZON_MS,
-        ),
-    })
+    attention: Option<AttentionPlan>,
 }
 
 /// A digest of the client's address and browser: which device a play session went to.
@@ -193,7 +167,11 @@ pub async fn get_play(
         thumbnail: files.get("thumbnail.jpg").cloned(),
         files,
         resume_ms,
-        attention: attention(&services, play_session.as_deref()),
+        attention: play_session.as_deref().and_then(|ps| {
+            services
+                .play_sessions
+                .attention_plan(&services.settings.ledger, ps)
+        }),
         play_session,
         lang: lang.clone(),
     };

@@ -86,9 +86,13 @@ pub async fn post_watch(
         let reports = parse_watch_body(&body)?;
         let ids: Vec<String> = reports.iter().map(|r| r.id.clone()).collect();
         let (outcomes, ticket) = ledger::submit_unflushed(&blocking, &principal, &actor, reports)?;
-        if ledger::evidence::basis(&principal) == ledger::evidence::Basis::Admin {
-            audit_admin_reports(&blocking, &audit_actor, &ids, &outcomes)?;
-        }
+        ledger::evidence::audit_admin_reports(
+            &blocking,
+            &principal,
+            &audit_actor,
+            &ids,
+            &outcomes,
+        )?;
         Ok((ids, outcomes, ticket))
     })
     .await??;
@@ -128,33 +132,6 @@ pub async fn post_watch(
         })
         .collect();
     Ok(HttpResponse::Ok().json(Results { results }))
-}
-
-/// Reports an admin sent rest on no evidence the server saw, so each request that credited any
-/// is in the audit log, with the ids it credited (the first thousand).
-fn audit_admin_reports(
-    services: &Services,
-    actor: &crate::people::Actor,
-    ids: &[String],
-    outcomes: &[Outcome],
-) -> Result<(), ApiError> {
-    let credited: Vec<&str> = ids
-        .iter()
-        .zip(outcomes)
-        .filter(|(_, o)| matches!(o, Outcome::Credited(_) | Outcome::CreditedInPart { .. }))
-        .map(|(id, _)| id.as_str())
-        .collect();
-    if credited.is_empty() {
-        return Ok(());
-    }
-    let detail = serde_json::json!({
-        "credited": credited.len(),
-        "reports": &credited[..credited.len().min(1000)],
-    });
-    let now = crate::people::now_ms(services);
-    let entry = actor.entry(now, "ledger.admin-reports", "watch", detail);
-    services.store.audit(&entry)?;
-    Ok(())
 }
 
 pub async fn post_group_session(

@@ -6,10 +6,12 @@
 //! delivered in its session. A second, shorter MAC over the issue time alone lets `/media` tell
 //! an id this server issued without knowing whose it is, so made-up ids record nothing.
 
+use crate::config::LedgerSettings;
 use crate::domain::digest::Sha256;
-use crate::domain::evidence::{AttentionCheck, NoEvidence, Witnessed};
+use crate::domain::evidence::{basis, AttentionCheck, Basis, NoEvidence, Witnessed};
 use crate::domain::org::Principal;
 use crate::domain::watch::WatchReport;
+use crate::services::Services;
 use crate::store::{DeliveredTo, Store, StoreError};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -196,6 +198,60 @@ impl PlaySessions {
     }
 }
 
+/// The checks a member page asks, each `after_ms` after it got them; a check unanswered
+/// `grace_ms` past its time stops the play earning until it is answered.
+#[derive(Debug, serde::Serialize)]
+pub struct AttentionPlan {
+    pub grace_ms: i64,
+    pub checks: Vec<AttentionCheck>,
+}
+
+/// How far ahead a play's checks are given: longer than any lesson is watched in one sitting.
+const ATTENTION_HORIZON_MS: i64 = 6 * 3_600_000;
+
+impl PlaySessions {
+    /// What `GET /play` gives with a session: its checks, when they are on.
+    pub fn attention_plan(&self, l: &LedgerSettings, session: &str) -> Option<AttentionPlan> {
+        let head = self.delivery_head(session)?;
+        l.attention_checks.then(|| AttentionPlan {
+            grace_ms: l.attention_grace.as_millis() as i64,
+            checks: self.checks(&head, l.attention_interval_ms(), ATTENTION_HORIZON_MS),
+        })
+    }
+}
+
+/// Reports an admin sent rest on no evidence the server saw, so each request that credited any
+/// is in the audit log, with the ids it credited (the first thousand).
+pub fn audit_admin_reports(
+    services: &Services,
+    caller: &Principal,
+    actor: &crate::people::Actor,
+    ids: &[String],
+    outcomes: &[super::Outcome],
+) -> Result<(), StoreError> {
+    use super::Outcome;
+    if basis(caller) != Basis::Admin {
+        return Ok(());
+    }
+    let credited: Vec<&str> = ids
+        .iter()
+        .zip(outcomes)
+        .filter(|(_, o)| matches!(o, Outcome::Credited(_) | Outcome::CreditedInPart { .. }))
+        .map(|(id, _)| id.as_str())
+        .collect();
+    if credited.is_empty() {
+        return Ok(());
+    }
+    let detail = serde_json::json!({
+        "credited": credited.len(),
+        "reports": &credited[..credited.len().min(1000)],
+    });
+    let now = crate::people::now_ms(services);
+    services
+        .store
+        .audit(&actor.entry(now, "ledger.admin-reports", "watch", detail))
+}
+
 fn delivery_signed(head: &[u8]) -> Vec<u8> {
     [b"yuanjiao delivery 1".as_slice(), head].concat()
 }
@@ -208,27 +264,6 @@ fn signed(member: &str, lesson: &str, head: &[u8]) -> Vec<u8> {
         out.extend_from_slice(part);
     }
     out
-}
-
-/// What a caller's reports are credited on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Basis<'a> {
-    /// Members' own reports and managers' on their behalf: a play session the server issued,
-    /// under which the lesson's media was delivered.
-    PlaySession,
-    /// A registered station, which answers for its batches: the lesson's media must have been
-    /// delivered to it.
-    Station(&'a str),
-    /// An administrator's, e.g. records migrated from another system; each request is audited.
-    Admin,
-}
-
-pub fn basis(caller: &Principal) -> Basis<'_> {
-    match caller {
-        Principal::Terminal { station, .. } => Basis::Station(station),
-        Principal::Admin => Basis::Admin,
-        _ => Basis::PlaySession,
-    }
 }
 
 /// Whether `/media` delivered any variant of the lesson (or a file made from one) to `to`.
@@ -252,7 +287,7 @@ pub fn lesson_delivered(
 /// member and lesson it was issued for.
 pub fn witnessed(
     sessions: &PlaySessions,
-    basis: Basis,
+    basis: Basis<'_>,
     report: &WatchReport,
     received_ms: i64,
     skew_ms: i64,

@@ -11,17 +11,16 @@ pub mod monthly;
 pub mod registration;
 pub mod report;
 pub mod session;
+mod witness;
 
-use crate::domain::evidence::{attended_part, unattended, Answer, NoEvidence, Witnessed};
+use crate::domain::evidence::{self as rules, Witnessed};
 use crate::domain::ledger::{years_of, MemberLedger, Play, Rules};
 use crate::domain::org::{permits, Action, Member, OrgTree, Principal};
 use crate::domain::watch::{
     registered, Limits, Registration, Rejection, ReportsPerDay, WatchReport,
 };
 use crate::services::Services;
-use crate::store::{
-    DeliveredTo, EntryKind, IdKind, LedgerEntry, LedgerWrite, MemberYear, SeenId, StoreError,
-};
+use crate::store::{EntryKind, IdKind, LedgerEntry, LedgerWrite, MemberYear, SeenId, StoreError};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -353,104 +352,6 @@ struct Accepted {
     witness: Option<(String, Witnessed)>,
 }
 
-/// A play as witnessed, the wall its report claimed, and its play session.
-type Witnessing = (Play, (i64, i64), Option<(String, Witnessed)>);
-
-/// A checked report's play as its evidence allows: the play with its wall clipped to what its
-/// session witnessed, the wall it claimed, and the session. A session's report is credited only
-/// for a lesson whose media `/media` delivered under it.
-fn witness(
-    services: &Services,
-    view: &crate::catalog::View,
-    basis: evidence::Basis<'_>,
-    report: &WatchReport,
-    mut play: Play,
-    now: i64,
-    skew_ms: i64,
-) -> Result<Result<Witnessing, Rejection>, StoreError> {
-    let claimed = play.wall;
-    let sessions = &services.play_sessions;
-    let witness = match evidence::witnessed(sessions, basis, report, now, skew_ms) {
-        Ok(witness) => witness,
-        Err(no) => return Ok(Err(no.into())),
-    };
-    if let Some((_, witnessed)) = &witness {
-        match witnessed.clip(play.wall) {
-            Ok(wall) => play.wall = wall,
-            Err(no) => return Ok(Err(no.into())),
-        }
-    }
-    let to = match (&witness, basis) {
-        (Some((id, _)), _) => match sessions.delivery_head(id) {
-            Some(head) => Some(DeliveredTo::Session(head)),
-            None => return Ok(Err(NoEvidence::NotDelivered.into())),
-        },
-        (None, evidence::Basis::Station(station)) => Some(DeliveredTo::Station(station.into())),
-        (None, _) => None,
-    };
-    if let (Some(to), Some((_, lesson))) = (to, view.lesson(&report.lesson)) {
-        if !evidence::lesson_delivered(&services.store, &to, lesson)? {
-            return Ok(Err(match to {
-                DeliveredTo::Session(_) => NoEvidence::NotDelivered,
-                DeliveredTo::Station(_) => NoEvidence::NotDeliveredToStation,
-            }
-            .into()));
-        }
-    }
-    if let Some((id, witnessed)) = &witness {
-        match attended(services, id, witnessed, report, &play, claimed) {
-            Ok(wall) => play.wall = wall,
-            Err(no) => return Ok(Err(no.into())),
-        }
-    }
-    Ok(Ok((play, claimed, witness)))
-}
-
-/// The first piece of the play's wall the member attended: outside every stretch after an
-/// attention check of its session went unanswered past the grace.
-fn attended(
-    services: &Services,
-    id: &str,
-    witnessed: &Witnessed,
-    report: &WatchReport,
-    play: &Play,
-    claimed: (i64, i64),
-) -> Result<(i64, i64), NoEvidence> {
-    let l = &services.settings.ledger;
-    let Some(head) = services.play_sessions.delivery_head(id) else {
-        return Err(NoEvidence::NotDelivered);
-    };
-    if !l.attention_checks {
-        return Ok(play.wall);
-    }
-    let interval = (
-        l.attention_check_min.as_millis() as i64,
-        l.attention_check_max.as_millis() as i64,
-    );
-    let horizon = play.wall.1 - witnessed.issued_ms;
-    let checks = services.play_sessions.checks(&head, interval, horizon);
-    let offset = claimed.0 - report.wall.0.as_millisecond();
-    let answers: Vec<Answer> = report
-        .attention
-        .iter()
-        .map(|(n, code, at)| (*n, code.as_str(), at.as_millisecond() + offset))
-        .collect();
-    let slack = (l.attention_grace.as_millis() as i64, l.tolerance_ms as i64);
-    let stretches = unattended(witnessed.issued_ms, &checks, &answers, slack, play.wall);
-    attended_part(play.wall, &stretches).ok_or_else(|| {
-        // The check whose silence this is: the last one due before the report's wall began.
-        let missed = checks
-            .iter()
-            .rev()
-            .find(|c| witnessed.issued_ms + c.after_ms <= play.wall.0)
-            .or(checks.first());
-        NoEvidence::Unattended {
-            n: missed.map_or(0, |c| c.n),
-            due_s: missed.map_or(0, |c| c.after_ms / 1000),
-        }
-    })
-}
-
 /// Credits watch reports, each on its own; returns once everything accepted is on disk.
 pub fn submit(
     services: &Services,
@@ -480,7 +381,7 @@ pub fn submit_unflushed(
     let sent_for: Vec<String> = reports.iter().map(|r| r.member.clone()).collect();
     let mut members: HashMap<String, Result<(), Rejection>> = HashMap::new();
     // First the checks that need no lock: the member, the lesson, the rules, the evidence.
-    let basis = evidence::basis(caller);
+    let basis = rules::basis(caller);
     let skew_ms = limits.max_clock_skew_ms;
     let mut accepted: Vec<Accepted> = Vec::new();
     for (n, report) in reports.into_iter().enumerate() {
@@ -511,7 +412,7 @@ pub fn submit_unflushed(
             Err(rejection) => Err(rejection),
         };
         let checked = match checked {
-            Ok(play) => witness(services, &view, basis, &report, play, now, skew_ms)?,
+            Ok(play) => witness::witness(services, &view, basis, &report, play, now, skew_ms)?,
             Err(rejection) => Err(rejection),
         };
         match checked {
@@ -672,27 +573,8 @@ pub fn submit_unflushed(
         .into_iter()
         .map(|o| o.unwrap_or(Outcome::Duplicate))
         .collect();
-    count_rejections(services, &sent_for, &outcomes, now);
+    witness::count_rejections(services, &sent_for, &outcomes, now);
     Ok((outcomes, ticket))
-}
-
-/// Counts the reports rejected for want of evidence per member, for the anomalies report. A
-/// count that cannot be written is logged; the answer to the sender stands.
-fn count_rejections(services: &Services, members: &[String], outcomes: &[Outcome], now: i64) {
-    let mut counts: BTreeMap<&str, (u32, u32)> = BTreeMap::new();
-    for (member, outcome) in members.iter().zip(outcomes) {
-        if let Outcome::Rejected(Rejection::NoEvidence(no)) = outcome {
-            let c = counts.entry(member).or_default();
-            c.0 += 1;
-            c.1 += u32::from(matches!(no, NoEvidence::Unattended { .. }));
-        }
-    }
-    let year = services.ledger.rules().calendar.year_of(now);
-    for (member, added) in counts {
-        if let Err(e) = services.store.count_rejections(year, member, added) {
-            tracing::warn!(error = %e, member, "rejections could not be counted");
-        }
-    }
 }
 
 fn seen_outcome(seen: &SeenId, report: &WatchReport) -> Outcome {

@@ -22,12 +22,7 @@ type Check = fn(&[u8]) -> Option<bool>;
 pub fn check_stored_bytes(bytes: &[u8]) -> Result<usize, String> {
     let mut accepted = 0;
     let checks: [(&str, Check); 15] = [
-        ("ledger entry", |b| {
-            let entry = decode_entry("fuzz", b).ok()?;
-            let once = encode_entry(&entry);
-            let again = decode_entry("fuzz", &once).ok().map(|e| encode_entry(&e));
-            Some(again.as_ref() == Some(&once))
-        }),
+        ("ledger entry", |b| stable_as(b, decode_entry, encode_entry)),
         ("seen id", stable_compact::<SeenId>),
         ("member year", stable_compact::<MemberYear>),
         ("group session", stable::<GroupSession>),
@@ -53,19 +48,22 @@ pub fn check_stored_bytes(bytes: &[u8]) -> Result<usize, String> {
     Ok(accepted)
 }
 
-/// None when the bytes are not such a record; otherwise whether a rewrite is stable.
+/// None when the bytes are not such a JSON record; otherwise whether a rewrite is stable.
 fn stable<T: Serialize + DeserializeOwned>(bytes: &[u8]) -> Option<bool> {
-    let value: T = decode("fuzz", bytes).ok()?;
-    let once = encode(&value);
-    let again = decode::<T>("fuzz", &once).ok().map(|v| encode(&v));
-    Some(again.as_ref() == Some(&once))
+    stable_as::<T>(bytes, decode, encode)
 }
 
+/// The same for the ledger's compact records (which may also be older JSON).
 fn stable_compact<T: Serialize + DeserializeOwned>(bytes: &[u8]) -> Option<bool> {
-    let value: T = decode_any("fuzz", bytes).ok()?;
-    let once = encode_compact(&value);
-    let again = decode_any::<T>("fuzz", &once)
-        .ok()
-        .map(|v| encode_compact(&v));
+    stable_as::<T>(bytes, decode_any, encode_compact)
+}
+
+fn stable_as<T: Serialize + DeserializeOwned>(
+    bytes: &[u8],
+    read: fn(&'static str, &[u8]) -> Result<T, super::StoreError>,
+    write: fn(&T) -> Vec<u8>,
+) -> Option<bool> {
+    let once = write(&read("fuzz", bytes).ok()?);
+    let again = read("fuzz", &once).ok().map(|v| write(&v));
     Some(again.as_ref() == Some(&once))
 }

@@ -126,7 +126,7 @@ fn member_prefix(member: &str) -> Vec<u8> {
 
 impl Store {
     pub fn seen_id(&self, kind: IdKind, id: &str) -> Result<Option<SeenId>, StoreError> {
-        self.get_any(TREE, &id_key(kind, id))
+        self.get_with(TREE, &id_key(kind, id), decode_any)
     }
 
     /// Every entry of one member, oldest first.
@@ -159,7 +159,7 @@ impl Store {
 
     pub fn member_year(&self, member: &str, year: i32) -> Result<Option<MemberYear>, StoreError> {
         let key = [b"T", &year_bytes(year)[..], member.as_bytes()].concat();
-        self.get_any(TREE, &key)
+        self.get_with(TREE, &key, decode_any)
     }
 
     /// Every member's totals for a year.

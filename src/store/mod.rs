@@ -83,21 +83,19 @@ impl Store {
         tree: &'static str,
         key: &[u8],
     ) -> Result<Option<T>, StoreError> {
-        self.tree(tree)?
-            .get(key)?
-            .map(|v| decode(tree, &v))
-            .transpose()
+        self.get_with(tree, key, decode)
     }
 
-    /// Like `get_json`, for the ledger's compact records.
-    fn get_any<T: serde::de::DeserializeOwned>(
+    /// A value read by `read` (`decode_any` for the ledger's compact records).
+    fn get_with<T>(
         &self,
         tree: &'static str,
         key: &[u8],
+        read: fn(&'static str, &[u8]) -> Result<T, StoreError>,
     ) -> Result<Option<T>, StoreError> {
         self.tree(tree)?
             .get(key)?
-            .map(|v| decode_any(tree, &v))
+            .map(|v| read(tree, &v))
             .transpose()
     }
 

@@ -59,11 +59,7 @@ fn witness_one(services: &Services, report: &mut Value) {
         deliver(services, &session, lesson);
         // Every check before the play ended, answered the moment it was asked.
         let end = instant(&report["wall"][1]).map_or(now, |t| t.as_millisecond() + offset);
-        let l = &services.settings.ledger;
-        let interval = (
-            l.attention_check_min.as_millis() as i64,
-            l.attention_check_max.as_millis() as i64,
-        );
+        let interval = services.settings.ledger.attention_interval_ms();
         let head = services.play_sessions.delivery_head(&session).unwrap();
         let answers: Vec<Value> = services
             .play_sessions
