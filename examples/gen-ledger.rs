@@ -240,6 +240,7 @@ fn to_report(p: &Planned, ids: &[String], lessons: &[Lesson], prefix: &str) -> R
         device_clock: None,
         group_session: None,
         play_session: None,
+        grant: None,
         attention: Vec::new(),
     })
 }

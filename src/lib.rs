@@ -17,6 +17,7 @@ pub mod blobs;
 pub mod catalog;
 pub mod clock;
 pub mod config;
+pub mod config_ledger;
 pub mod disk;
 pub mod domain;
 pub mod http;

@@ -3,6 +3,7 @@
 //! serialised by one lock (edits are rare) and readers use an in-memory view rebuilt after each
 //! change stations must hear of.
 
+pub mod files;
 mod manifest;
 pub mod sync;
 mod view;

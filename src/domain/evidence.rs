@@ -5,6 +5,9 @@
 
 use super::org::Principal;
 
+/// How an offline grant's id begins (a play session's begins `ps1.`).
+pub const GRANT_PREFIX: &str = "og1.";
+
 /// What a caller's reports are credited on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Basis<'a> {
@@ -46,6 +49,16 @@ pub enum NoEvidence {
     Unattended { n: u32, due_s: i64 },
     #[error("its play session has already been credited all the time the server saw pass since it was issued")]
     Spent,
+    #[error("offline grant {0:?} was not issued by this server")]
+    GrantUnknown(String),
+    #[error("its offline grant was issued to another member or for another lesson")]
+    GrantNotYours,
+    #[error("it was played after its offline grant expired at {expired}; download the lesson again for a new grant")]
+    GrantExpired { expired: String },
+    #[error("the lesson's media was never downloaded under its offline grant (fetch the files POST /api/v1/lessons/{{id}}/offline named, by their URLs, which carry ?og=)")]
+    NotDownloaded,
+    #[error("a report names a play_session or an offline grant, not both")]
+    TwoBases,
 }
 
 /// A session as the server issued it, and what its reports have used so far.
@@ -56,17 +69,25 @@ pub struct Witnessed {
     pub received_ms: i64,
     /// `ledger.max_clock_skew`: how far before the issue a corrected wall time may start.
     pub skew_ms: i64,
+    /// An offline grant's end: play after it is not witnessed. `None` for a play session.
+    pub expires_ms: Option<i64>,
 }
 
 impl Witnessed {
     /// The part of a report's corrected wall interval that the session witnessed.
     pub fn clip(&self, (from, to): (i64, i64)) -> Result<(i64, i64), NoEvidence> {
-        let (from, to) = (
-            from.max(self.issued_ms - self.skew_ms),
-            to.min(self.received_ms),
-        );
+        let end = self
+            .expires_ms
+            .map_or(self.received_ms, |e| e.min(self.received_ms));
+        let (from, to) = (from.max(self.issued_ms - self.skew_ms), to.min(end));
         if from < to {
             Ok((from, to))
+        } else if self.expires_ms.is_some_and(|e| from >= e) {
+            Err(NoEvidence::GrantExpired {
+                expired: jiff::Timestamp::from_millisecond(end)
+                    .map(|t| t.to_string())
+                    .unwrap_or_default(),
+            })
         } else {
             Err(self.outside())
         }
@@ -103,8 +124,12 @@ pub struct AttentionCheck {
 pub type Answer<'a> = (u32, &'a str, i64);
 
 /// The wall stretches of `window` that earn nothing: from each check's due time plus `grace_ms`
-/// until the check's right answer, given no earlier than its due time less `tolerance_ms` (an
-/// answer before the question was asked is no answer). Merged, in order.
+/// until the member answered it or any later check. An answer counts when its code is its
+/// check's and it was given no earlier than that check's due time less `tolerance_ms` (an answer
+/// before the question was asked is no answer). A later answer ends an earlier silence because
+/// it shows the member there again: a check that fell due while nothing played (a grant's
+/// checks run on the clock) is answered by the first one asked when play starts. Merged, in
+/// order.
 pub fn unattended(
     issued_ms: i64,
     checks: &[AttentionCheck],
@@ -112,18 +137,28 @@ pub fn unattended(
     (grace_ms, tolerance_ms): (i64, i64),
     (from, to): (i64, i64),
 ) -> Vec<(i64, i64)> {
+    // The earliest good answer to each check, then to it or any later one (checks come in order).
+    let mut earliest: Vec<i64> = checks
+        .iter()
+        .map(|check| {
+            let due = issued_ms + check.after_ms;
+            answers
+                .iter()
+                .filter(|(n, code, at)| {
+                    *n == check.n && *code == check.code && *at >= due - tolerance_ms
+                })
+                .map(|&(_, _, at)| at)
+                .min()
+                .unwrap_or(i64::MAX)
+        })
+        .collect();
+    for i in (0..earliest.len().saturating_sub(1)).rev() {
+        earliest[i] = earliest[i].min(earliest[i + 1]);
+    }
     let mut stretches: Vec<(i64, i64)> = Vec::new();
-    for check in checks {
+    for (check, answered) in checks.iter().zip(earliest) {
         let due = issued_ms + check.after_ms;
-        let answered = answers
-            .iter()
-            .filter(|(n, code, at)| {
-                *n == check.n && *code == check.code && *at >= due - tolerance_ms
-            })
-            .map(|&(_, _, at)| at)
-            .min();
-        let (start, end) = (due + grace_ms, answered.unwrap_or(i64::MAX));
-        let (start, end) = (start.max(from), end.min(to));
+        let (start, end) = ((due + grace_ms).max(from), answered.min(to));
         if start >= end {
             continue;
         }
@@ -134,6 +169,39 @@ pub fn unattended(
     }
     stretches.sort_unstable();
     stretches
+}
+
+/// The checks drawn from a session's `seed`: the n-th comes `[min_ms, max_ms]` after the one
+/// before (the first after the issue), up to `horizon_ms`, each drawn with its code from
+/// SHA-256(seed ‖ n as 4 big-endian bytes): bytes 0..8 pick the interval, 8..11 are the code.
+/// A member page can draw an offline grant's checks itself from the seed the grant gives.
+pub fn seeded_checks(
+    seed: &[u8],
+    (min_ms, max_ms): (i64, i64),
+    horizon_ms: i64,
+) -> Vec<AttentionCheck> {
+    use sha2::Digest as _;
+    let span = (max_ms - min_ms).max(0) as u64 + 1;
+    let mut checks = Vec::new();
+    let mut after_ms = 0i64;
+    for n in 1u32.. {
+        let digest = sha2::Sha256::new()
+            .chain_update(seed)
+            .chain_update(n.to_be_bytes())
+            .finalize();
+        let mut draw = [0u8; 8];
+        draw.copy_from_slice(&digest[..8]);
+        after_ms += min_ms.max(1) + (u64::from_be_bytes(draw) % span) as i64;
+        if after_ms > horizon_ms {
+            break;
+        }
+        checks.push(AttentionCheck {
+            n,
+            after_ms,
+            code: hex::encode(&digest[8..11]),
+        });
+    }
+    checks
 }
 
 /// The first piece of `wall` outside every stretch, if any: what a report still earns.

@@ -8,6 +8,37 @@ fn session(issued_ms: i64, received_ms: i64) -> Witnessed {
         issued_ms,
         received_ms,
         skew_ms: 5 * MIN,
+        expires_ms: None,
+    }
+}
+
+fn grant(issued_ms: i64, expires_ms: i64, received_ms: i64) -> Witnessed {
+    Witnessed {
+        expires_ms: Some(expires_ms),
+        ..session(issued_ms, received_ms)
+    }
+}
+
+const DAY: i64 = 1440 * MIN;
+
+#[test]
+fn a_grant_witnesses_play_up_to_its_expiry_even_when_the_report_comes_later() {
+    let g = grant(T0, T0 + 14 * DAY, T0 + 20 * DAY);
+    let at_home = (T0 + 3 * DAY, T0 + 3 * DAY + 30 * MIN);
+    assert_eq!(g.clip(at_home), Ok(at_home));
+    let straddling = (T0 + 14 * DAY - 10 * MIN, T0 + 14 * DAY + 10 * MIN);
+    assert_eq!(g.clip(straddling), Ok((straddling.0, T0 + 14 * DAY)));
+}
+
+#[test]
+fn play_after_a_grant_expired_is_refused_with_when_it_expired() {
+    let g = grant(T0, T0 + 14 * DAY, T0 + 20 * DAY);
+    let late = (T0 + 15 * DAY, T0 + 15 * DAY + 30 * MIN);
+    match g.clip(late) {
+        Err(NoEvidence::GrantExpired { expired }) => {
+            assert!(expired.starts_with("2026-06-"), "{expired}")
+        }
+        other => panic!("{other:?}"),
     }
 }
 
@@ -102,6 +133,38 @@ fn a_missed_check_stops_earning_from_its_grace_until_the_answer() {
             (T0 + 21 * MIN, T0 + 30 * MIN)
         ]
     );
+}
+
+#[test]
+fn an_answer_to_a_later_check_ends_the_silence_of_earlier_ones() {
+    // A grant's check 1 fell due while nothing played; play starts at 30 min, check 2 (due at
+    // 29 min) is asked at once and answered.
+    let checks = [check(1, 10 * MIN), check(2, 29 * MIN)];
+    let answers = [(2, "c2", T0 + 30 * MIN)];
+    let window = (T0 + 30 * MIN, T0 + 60 * MIN);
+    assert!(unattended(T0, &checks, &answers, GRACE_TOLERANCE, window).is_empty());
+    // Without it, both silences run on through the play.
+    assert_eq!(
+        unattended(T0, &checks, &[], GRACE_TOLERANCE, window),
+        vec![window]
+    );
+}
+
+#[test]
+fn seeded_checks_are_the_same_for_the_same_seed_and_keep_their_intervals() {
+    let (min, max) = (8 * MIN, 15 * MIN);
+    let a = seeded_checks(b"seed one", (min, max), DAY);
+    assert_eq!(a, seeded_checks(b"seed one", (min, max), DAY));
+    assert_ne!(a, seeded_checks(b"seed two", (min, max), DAY));
+    assert!(a.len() >= (DAY / max) as usize && a.len() <= (DAY / min) as usize);
+    let mut last = 0;
+    for (i, c) in a.iter().enumerate() {
+        assert_eq!(c.n as usize, i + 1);
+        assert!((min..=max).contains(&(c.after_ms - last)), "{c:?}");
+        assert_eq!(c.code.len(), 6);
+        last = c.after_ms;
+    }
+    assert!(last <= DAY);
 }
 
 #[test]

@@ -31,9 +31,20 @@ pub struct WatchReport {
     /// is credited on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub play_session: Option<String>,
+    /// Instead of a play session, for a lesson played offline: the offline grant
+    /// `POST /api/v1/lessons/{id}/offline` gave when it was downloaded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant: Option<String>,
     /// The session's attention checks answered so far: number, code, when (sender's clock).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attention: Vec<(u32, String, Timestamp)>,
+}
+
+impl WatchReport {
+    /// The play session or offline grant the report names (a grant when both are named).
+    pub fn evidence_id(&self) -> Option<&str> {
+        self.grant.as_deref().or(self.play_session.as_deref())
+    }
 }
 
 /// Why a well-formed report earns nothing and is not kept.

@@ -25,6 +25,7 @@ fn report(wall: (i64, i64)) -> WatchReport {
         device_clock: None,
         group_session: None,
         play_session: None,
+        grant: None,
         attention: Vec::new(),
     }
 }

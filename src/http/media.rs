@@ -54,7 +54,7 @@ pub async fn get_derived(
 }
 
 /// A parameter of the query a media URL carries: `ps` (a member's play session, as `GET /play`
-/// wrote it) or `st` (a station's tag).
+/// wrote it), `og` (an offline grant) or `st` (a station's tag).
 fn param<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
     req.query_string()
         .split('&')
@@ -113,8 +113,9 @@ async fn serve_blob(
         method == Method::Get && matches!(decision, Decision::Full | Decision::Partial(_));
     if delivers && !req.query_string().is_empty() {
         let sessions = &services.play_sessions;
-        if let Some(ps) = param(req, "ps") {
-            sessions.delivered(&services.store, ps, &source);
+        // A play session's or an offline grant's: both are recorded by their head.
+        if let Some(id) = param(req, "ps").or_else(|| param(req, "og")) {
+            sessions.delivered(&services.store, id, &source);
         }
         if let Some(tag) = param(req, "st") {
             sessions.delivered_to_station(&services.store, tag, &source);

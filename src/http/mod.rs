@@ -16,6 +16,7 @@ mod me;
 mod media;
 mod media_cache;
 mod metrics;
+mod offline;
 mod pages;
 mod paging;
 mod people;
@@ -228,6 +229,9 @@ fn catalog_routes(cfg: &mut web::ServiceConfig) {
             .route(web::delete().to(catalog_edit::delete_lesson)),
     )
     .service(compressed("/api/v1/lessons/{id}/play").route(web::get().to(play::get_play)))
+    .service(
+        compressed("/api/v1/lessons/{id}/offline").route(web::post().to(offline::post_offline)),
+    )
     .service(
         resource("/api/v1/lessons/{id}/variants/{lang}")
             .route(web::put().to(catalog_edit::put_variant))

@@ -5,7 +5,7 @@ use super::auth::Caller;
 use super::catalog::{lesson_lang, preferences, same_or_chosen, view, LangParam};
 use super::error::ApiError;
 use super::json::{revalidatable, Audience as Cache};
-use crate::domain::catalog::{CourseState, LessonKind};
+use crate::domain::catalog::{CourseState, Lesson, LessonKind, Variant};
 use crate::domain::lang::{Lang, Negotiated, Preferences};
 use crate::domain::org::{Action, Principal};
 use crate::ledger::evidence::AttentionPlan;
@@ -35,6 +35,8 @@ struct Play<'a> {
     thumbnail: Option<String>,
     /// Path under the variant → URL, for every file made from it (renditions, HLS, thumbnail).
     files: BTreeMap<String, String>,
+    /// Path → bytes, for each of `files` whose size is known: what each choice costs.
+    sizes: BTreeMap<String, u64>,
     /// Where the member left off, for a member's own token.
     resume_ms: Option<i64>,
     /// For a member's own token: the session this play's watch reports must name.
@@ -82,21 +84,50 @@ fn profile_languages(services: &Services, who: &Principal) -> Result<Vec<Lang>, 
     })
 }
 
-pub async fn get_play(
-    req: HttpRequest,
-    caller: Caller,
-    services: ServicesData,
-    id: web::Path<String>,
-    params: web::Query<LangParam>,
-) -> Result<HttpResponse, ApiError> {
-    caller.may(&services, &Action::Play)?;
-    let mut prefs = preferences(&req, params.lang.as_deref())?;
-    if prefs.is_empty() {
-        prefs = Preferences::languages(&profile_languages(&services, &caller.0)?);
+/// A published lesson and the variant negotiation gave the caller.
+pub(super) struct Chosen {
+    pub course_id: String,
+    pub course_version: u32,
+    pub lesson: Lesson,
+    pub lang: Negotiated,
+    pub prefs: Preferences,
+}
+
+impl Chosen {
+    /// The negotiated variant (`choose` found it in the lesson).
+    pub fn variant(&self) -> Result<&Variant, ApiError> {
+        self.lesson.variants.get(&self.lang.served).ok_or_else(|| {
+            ApiError::not_found(format!("lesson {:?} has no variants", self.lesson.id))
+        })
     }
-    let view = view(&services).await?;
+
+    pub fn title<'a>(&'a self, services: &'a Services) -> &'a str {
+        same_or_chosen(
+            &self.lesson.title,
+            &self.lang,
+            &self.prefs,
+            &services.fallbacks,
+        )
+    }
+}
+
+/// The lesson `id` in the language the request (or else the caller's profile) prefers, if the
+/// caller may play it: 404 for no such lesson or variant, 410 for a retired course.
+pub(super) async fn choose(
+    req: &HttpRequest,
+    caller: &Caller,
+    services: &ServicesData,
+    id: &str,
+    lang: Option<&str>,
+) -> Result<Chosen, ApiError> {
+    caller.may(services, &Action::Play)?;
+    let mut prefs = preferences(req, lang)?;
+    if prefs.is_empty() {
+        prefs = Preferences::languages(&profile_languages(services, &caller.0)?);
+    }
+    let view = view(services).await?;
     let (course, lesson) = view
-        .lesson(&id)
+        .lesson(id)
         .ok_or_else(|| ApiError::not_found(format!("no published lesson {id:?}")))?;
     if course.state == CourseState::Retired {
         return Err(ApiError::new(
@@ -105,14 +136,28 @@ pub async fn get_play(
             format!("course {:?} has been retired", course.id),
         ));
     }
-    let chains = &services.fallbacks;
-    let lang = lesson_lang(lesson, &prefs, chains)
+    let lang = lesson_lang(lesson, &prefs, &services.fallbacks)
+        .filter(|lang| lesson.variants.contains_key(&lang.served))
         .ok_or_else(|| ApiError::not_found(format!("lesson {id:?} has no variants")))?;
-    let Some(variant) = lesson.variants.get(&lang.served) else {
-        return Err(ApiError::not_found(format!(
-            "lesson {id:?} has no variants"
-        )));
-    };
+    Ok(Chosen {
+        course_id: course.id.clone(),
+        course_version: course.version,
+        lesson: lesson.clone(),
+        lang,
+        prefs,
+    })
+}
+
+pub async fn get_play(
+    req: HttpRequest,
+    caller: Caller,
+    services: ServicesData,
+    id: web::Path<String>,
+    params: web::Query<LangParam>,
+) -> Result<HttpResponse, ApiError> {
+    let chosen = choose(&req, &caller, &services, &id, params.lang.as_deref()).await?;
+    let (lesson, variant) = (&chosen.lesson, chosen.variant()?);
+    let lang = &chosen.lang;
     let source = crate::domain::digest::Sha256::parse_hex(&variant.sha256)?;
     let member = match &caller.0 {
         Principal::Member { member } => Some(member.clone()),
@@ -128,7 +173,7 @@ pub async fn get_play(
     let (derived, resume_ms) = {
         let services = services.clone();
         web::block(move || -> Result<_, ApiError> {
-            let derived = services.store.derived_files(&source)?;
+            let derived = crate::catalog::files::made_from(&services.store, &source)?;
             let resume = match member {
                 Some(member) => crate::ledger::report::resume(&services, &member)?
                     .into_iter()
@@ -145,20 +190,24 @@ pub async fn get_play(
     let ps = play_session
         .as_deref()
         .map_or(String::new(), |ps| format!("?ps={ps}"));
+    let sizes: BTreeMap<String, u64> = derived
+        .iter()
+        .filter_map(|f| Some((f.path.clone(), f.size?)))
+        .collect();
     let files: BTreeMap<String, String> = derived
         .into_iter()
-        .map(|(path, _)| {
-            let url = format!("/media/{}/{path}{ps}", variant.sha256);
-            (path, url)
+        .map(|f| {
+            let url = format!("/media/{}/{}{ps}", variant.sha256, f.path);
+            (f.path, url)
         })
         .collect();
     let play = Play {
         lesson: &lesson.id,
-        course: &course.id,
-        course_version: course.version,
+        course: &chosen.course_id,
+        course_version: chosen.course_version,
         kind: lesson.kind,
         duration_ms: lesson.duration_ms,
-        title: same_or_chosen(&lesson.title, &lang, &prefs, chains),
+        title: chosen.title(&services),
         sha256: &variant.sha256,
         mime: &variant.mime,
         size: variant.size,
@@ -166,6 +215,7 @@ pub async fn get_play(
         hls: files.get("hls/master.m3u8").cloned(),
         thumbnail: files.get("thumbnail.jpg").cloned(),
         files,
+        sizes,
         resume_ms,
         attention: play_session.as_deref().and_then(|ps| {
             services

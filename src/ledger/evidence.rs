@@ -8,7 +8,7 @@
 
 use crate::config::LedgerSettings;
 use crate::domain::digest::Sha256;
-use crate::domain::evidence::{basis, AttentionCheck, Basis, NoEvidence, Witnessed};
+use crate::domain::evidence::{basis, seeded_checks, AttentionCheck, Basis, NoEvidence, Witnessed};
 use crate::domain::org::Principal;
 use crate::domain::watch::WatchReport;
 use crate::services::Services;
@@ -30,7 +30,7 @@ const SIGNED_LEN: usize = 24;
 pub type SessionHead = [u8; 16];
 
 pub struct PlaySessions {
-    key: hmac::Key,
+    pub(super) key: hmac::Key,
     /// Deliveries recorded lately, so the many range requests of one play write once.
     recorded: Mutex<HashSet<Vec<u8>>>,
 }
@@ -40,11 +40,14 @@ const RECENT: usize = 100_000;
 
 impl PlaySessions {
     pub fn open(store: &Store) -> Result<PlaySessions, StoreError> {
-        let secret = store.secret("play-sessions")?;
-        Ok(PlaySessions {
-            key: hmac::Key::new(hmac::HMAC_SHA256, &secret),
+        Ok(PlaySessions::with_key(&store.secret("play-sessions")?))
+    }
+
+    pub(super) fn with_key(secret: &[u8]) -> PlaySessions {
+        PlaySessions {
+            key: hmac::Key::new(hmac::HMAC_SHA256, secret),
             recorded: Mutex::default(),
-        })
+        }
     }
 
     /// A new session for a member's play of a lesson, issued at `issued_ms` to `device`.
@@ -82,6 +85,9 @@ impl PlaySessions {
     /// The head of an id this server issued, checked by its delivery MAC alone (for `/media`,
     /// which does not know whose play it serves); `None` for anything else.
     pub fn delivery_head(&self, id: &str) -> Option<SessionHead> {
+        if id.starts_with(super::grants::PREFIX) {
+            return self.grant_head(id);
+        }
         let signed = self.delivery_signed_part(id)?;
         signed[..16].try_into().ok()
     }
@@ -164,37 +170,27 @@ fn station_signed(station: &str) -> Vec<u8> {
 }
 
 impl PlaySessions {
-    /// The attention checks of a session, due within `horizon_ms` of its issue: at intervals
-    /// drawn from `[min_ms, max_ms]` by the session's own MAC, so any process can recompute
-    /// them and nobody can foresee them without the session.
+    /// The attention checks of a session or grant, due within `horizon_ms` of its issue: at
+    /// intervals drawn from `[min_ms, max_ms]` by its seed, so any process can recompute them
+    /// and nobody can foresee them without the session.
     pub fn checks(
         &self,
         head: &SessionHead,
-        (min_ms, max_ms): (i64, i64),
+        interval_ms: (i64, i64),
         horizon_ms: i64,
     ) -> Vec<AttentionCheck> {
-        let mut checks = Vec::new();
-        let mut after_ms = 0i64;
-        for n in 1u32.. {
-            let tag = hmac::sign(
-                &self.key,
-                &[b"yuanjiao attention 1".as_slice(), head, &n.to_be_bytes()].concat(),
-            );
-            let bytes = tag.as_ref();
-            let mut draw = [0u8; 8];
-            draw.copy_from_slice(&bytes[..8]);
-            let span = (max_ms - min_ms).max(0) as u64 + 1;
-            after_ms += min_ms + (u64::from_be_bytes(draw) % span) as i64;
-            if after_ms > horizon_ms {
-                break;
-            }
-            checks.push(AttentionCheck {
-                n,
-                after_ms,
-                code: hex::encode(&bytes[8..11]),
-            });
-        }
-        checks
+        seeded_checks(&self.attention_seed(head), interval_ms, horizon_ms)
+    }
+
+    /// What a session's checks are drawn from; an offline grant gives it to the member page.
+    pub fn attention_seed(&self, head: &SessionHead) -> [u8; 32] {
+        let tag = hmac::sign(
+            &self.key,
+            &[b"yuanjiao attention 2".as_slice(), head].concat(),
+        );
+        let mut seed = [0u8; 32];
+        seed.copy_from_slice(tag.as_ref());
+        seed
     }
 }
 
@@ -283,8 +279,8 @@ pub fn lesson_delivered(
     Ok(false)
 }
 
-/// The report's session as witnessed (`None` when its basis needs none), checked against the
-/// member and lesson it was issued for.
+/// The report's session or offline grant as witnessed (`None` when its basis needs none),
+/// checked against the member and lesson it was issued for.
 pub fn witnessed(
     sessions: &PlaySessions,
     basis: Basis<'_>,
@@ -295,19 +291,25 @@ pub fn witnessed(
     if basis != Basis::PlaySession {
         return Ok(None);
     }
-    let id = report
-        .play_session
-        .as_deref()
-        .ok_or(NoEvidence::NoSession)?;
-    let issued_ms = sessions.issued_ms(id, &report.member, &report.lesson)?;
-    Ok(Some((
-        id.to_string(),
-        Witnessed {
-            issued_ms,
-            received_ms,
-            skew_ms,
-        },
-    )))
+    let witnessed = |issued_ms, expires_ms| Witnessed {
+        issued_ms,
+        received_ms,
+        skew_ms,
+        expires_ms,
+    };
+    match (&report.play_session, &report.grant) {
+        (Some(_), Some(_)) => Err(NoEvidence::TwoBases),
+        (None, None) => Err(NoEvidence::NoSession),
+        (Some(id), None) => {
+            let issued_ms = sessions.issued_ms(id, &report.member, &report.lesson)?;
+            Ok(Some((id.clone(), witnessed(issued_ms, None))))
+        }
+        (None, Some(id)) => {
+            let (issued_ms, expires_ms) =
+                sessions.grant_validity(id, &report.member, &report.lesson)?;
+            Ok(Some((id.clone(), witnessed(issued_ms, Some(expires_ms)))))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -316,10 +318,7 @@ mod tests {
     use super::*;
 
     fn sessions() -> PlaySessions {
-        PlaySessions {
-            key: hmac::Key::new(hmac::HMAC_SHA256, &[7; 32]),
-            recorded: Mutex::default(),
-        }
+        PlaySessions::with_key(&[7; 32])
     }
 
     #[test]
@@ -345,10 +344,7 @@ mod tests {
             s.issued_ms(&altered, "M1", "L1"),
             Err(NoEvidence::NotThisPlay)
         );
-        let other_server = PlaySessions {
-            key: hmac::Key::new(hmac::HMAC_SHA256, &[8; 32]),
-            recorded: Mutex::default(),
-        };
+        let other_server = PlaySessions::with_key(&[8; 32]);
         assert!(other_server.issued_ms(&id, "M1", "L1").is_err());
         assert!(matches!(
             s.issued_ms("ps1.short", "M1", "L1"),

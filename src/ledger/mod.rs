@@ -7,6 +7,7 @@
 pub mod anomalies;
 pub mod evidence;
 mod flush;
+pub mod grants;
 pub mod monthly;
 pub mod registration;
 pub mod report;
@@ -230,7 +231,7 @@ pub(crate) fn load<'a>(
         let mut session_use: HashMap<String, i64> = HashMap::new();
         for entry in services.store.member_entries(member)? {
             let watched = match &entry.kind {
-                EntryKind::Watch { report, .. } => Some(report.play_session.clone()),
+                EntryKind::Watch { report, .. } => Some(report.evidence_id().map(str::to_string)),
                 _ => None,
             };
             file_entry(entry.kind, &mut plays, &mut registrations);

@@ -53,6 +53,7 @@ pub(super) fn witness(
     if let (Some(to), Some((_, lesson))) = (to, view.lesson(&report.lesson)) {
         if !evidence::lesson_delivered(&services.store, &to, lesson)? {
             return Ok(Err(match to {
+                DeliveredTo::Session(_) if report.grant.is_some() => NoEvidence::NotDownloaded,
                 DeliveredTo::Session(_) => NoEvidence::NotDelivered,
                 DeliveredTo::Station(_) => NoEvidence::NotDeliveredToStation,
             }

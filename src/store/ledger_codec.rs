@@ -76,7 +76,8 @@ pub(super) fn encode_entry(entry: &LedgerEntry) -> Vec<u8> {
             witnessed,
         } => {
             evidence = StoredEvidence {
-                play_session: report.play_session.clone(),
+                // A grant's id has its own prefix, so one slot holds either (and layout 3 stands).
+                play_session: report.evidence_id().map(str::to_string),
                 witnessed: *witnessed,
                 attention: report
                     .attention
@@ -111,6 +112,10 @@ pub(super) fn encode_entry(entry: &LedgerEntry) -> Vec<u8> {
     // Like JSON, plain structs of strings and numbers cannot fail to serialise.
     let bytes = postcard::to_extend(&stored, vec![WITH_EVIDENCE]).unwrap_or_default();
     postcard::to_extend(&evidence, bytes).unwrap_or_default()
+}
+
+fn is_grant(id: &str) -> bool {
+    id.starts_with(crate::domain::evidence::GRANT_PREFIX)
 }
 
 pub(super) fn decode_entry(tree: &'static str, bytes: &[u8]) -> Result<LedgerEntry, StoreError> {
@@ -151,7 +156,8 @@ pub(super) fn decode_entry(tree: &'static str, bytes: &[u8]) -> Result<LedgerEnt
                     .transpose()
                     .map_err(corrupt)?,
                 group_session: report.group_session,
-                play_session: evidence.play_session,
+                play_session: evidence.play_session.clone().filter(|id| !is_grant(id)),
+                grant: evidence.play_session.filter(|id| is_grant(id)),
                 attention: evidence
                     .attention
                     .into_iter()
@@ -193,6 +199,7 @@ mod tests {
             device_clock: device_clock.map(|c| c.parse().unwrap()),
             group_session: Some("s-1".into()),
             play_session: None,
+            grant: None,
             attention: Vec::new(),
         }
     }
@@ -249,9 +256,21 @@ mod tests {
         entry
     }
 
+    /// The same, played offline under a grant.
+    fn granted_entry() -> LedgerEntry {
+        let mut entry = witnessed_entry();
+        if let EntryKind::Watch { report, .. } = &mut entry.kind {
+            report.grant = report.play_session.take().map(|_| "og1.BBBB".into());
+        }
+        entry
+    }
+
     #[test]
     fn every_kind_of_entry_reads_back_exactly() {
-        for entry in entries().into_iter().chain([witnessed_entry()]) {
+        for entry in entries()
+            .into_iter()
+            .chain([witnessed_entry(), granted_entry()])
+        {
             let bytes = encode_entry(&entry);
             assert_eq!(bytes[0], WITH_EVIDENCE);
             assert_eq!(decode_entry("ledger", &bytes).unwrap(), entry);

@@ -2,6 +2,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod browser;
+pub mod clocked_county;
 pub mod evidence;
 pub mod hostile;
 pub mod people;
