@@ -10,6 +10,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
+#[path = "browser_member/weak_links.rs"]
+mod weak_links;
 
 use serde_json::{json, Value};
 use std::path::Path;

@@ -81,10 +81,10 @@ export async function until(what, check, ms = 15000) {
 }
 
 // Runs a scenario: prints {"ok":true,...result} or {"ok":false,"error"} and exits accordingly.
-export async function scenario(body) {
+export async function scenario(body, options = {}) {
   let env;
   try {
-    env = await launch();
+    env = await launch(options);
     const result = await body(env);
     if (env.foreign.length) throw new Error(`requests to other hosts: ${env.foreign.join(' ')}`);
     if (env.consoleErrors.length) throw new Error(`page errors: ${env.consoleErrors.join(' | ')}`);

@@ -6,12 +6,16 @@ import { messages } from './messages.js';
 import { Outbox } from './outbox.js';
 import { Study } from './study.js';
 import { Player } from './player.js';
+import { Kept } from './kept.js';
+import { dataSaver, setDataSaver } from './adapt.js';
 
 const { lang, dir, t } = setupPage(messages);
 document.title = `${t('member')} · ${t('app')}`;
 const tokens = tokenStore('member');
 const $ = (id) => document.getElementById(id);
-let session = null; // {token, member, outbox, study, player} while signed in
+let session = null; // {token, member, outbox, study, player, kept} while signed in
+// Who signed in last, so the page opens for offline study with no server in reach.
+const ME_KEY = 'yj.member.me';
 
 // The status line under the header: what just happened, or what went wrong and why.
 function say(text, kind = '') {
@@ -59,6 +63,8 @@ async function boot() {
       tokens.clear();
       return showSignIn(t('session_expired'));
     }
+    const known = JSON.parse(localStorage.getItem(ME_KEY) || 'null');
+    if (e.status === 0 && known) return start(token, known, { offline: true });
     say(describe(e, t), 'bad');
     const again = document.createElement('button');
     again.type = 'button';
@@ -71,10 +77,11 @@ async function boot() {
     tokens.clear();
     return showSignIn(t('not_member'));
   }
+  localStorage.setItem(ME_KEY, JSON.stringify(me.member));
   await start(token, me.member);
 }
 
-async function start(token, member) {
+async function start(token, member, { offline = false } = {}) {
   $('signin-view').hidden = true;
   $('study-view').hidden = false;
   $('sign-out').hidden = false;
@@ -84,8 +91,11 @@ async function start(token, member) {
   ctx.outbox = new Outbox(member.id, token, (ev) => onOutbox(ctx, ev));
   ctx.study = new Study(ctx);
   ctx.player = new Player(ctx, $('player'));
+  ctx.kept = new Kept(ctx, $('kept'));
   session = ctx;
   showOutboxCount(ctx.outbox.count);
+  await ctx.kept.load();
+  if (offline) return say(t('offline_kept'), 'warn');
   // Reports left from the last visit go first, so the resume positions shown include them.
   await ctx.outbox.send();
   await ctx.study.load();
@@ -131,6 +141,7 @@ async function signOut() {
     if (e.status !== 401) note = describe(e, t);
   }
   tokens.clear();
+  localStorage.removeItem(ME_KEY);
   s.study.clear();
   showSignIn(left ? `${note} ${t('sign_out_unsent', { n: left })}` : note);
 }
@@ -158,5 +169,9 @@ $('sign-in').addEventListener('submit', async (ev) => {
 });
 
 $('sign-out').addEventListener('click', signOut);
+$('data-saver').checked = dataSaver();
+$('data-saver').addEventListener('change', (ev) => setDataSaver(ev.target.checked));
+// The page itself, kept for opening with no network (kept lessons play from IndexedDB).
+if ('serviceWorker' in navigator) navigator.serviceWorker.register('/ui/member/sw.js', { scope: '/ui/member/' }).catch(() => {});
 
 boot();

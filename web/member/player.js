@@ -1,14 +1,17 @@
 // The player: a video (or its audio, or a text lesson) opened at the member's resume position,
 // with watch reports every ~15 s of playing and on pause, seek, hiding and closing the page.
-// Only time played while the page is visible counts; hiding the page pauses the lesson.
+// Only time played while the page is visible counts; hiding the page pauses the lesson. A
+// lesson kept on this phone plays from storage, its reports naming its offline grant.
 import { el, uuid } from '../shared/api.js';
 import { formatClock } from '../shared/i18n.js';
 import { Accountant, playedMs } from './accounting.js';
-import { Attention } from './attention.js';
+import { Adaptive, QUALITY_KEY, dataSaver, firstChoice, ladder } from './adapt.js';
+import { Attention, offlinePlan } from './attention.js';
 import { spoken } from './content.js';
+import * as keep from './keep.js';
+import { megabytes, renditionLabel } from './kept.js';
 import { renderText } from './text.js';
 
-const QUALITY_KEY = 'yj.member.quality';
 const TEXT_TICK_MS = 1000;
 const visible = () => document.visibilityState === 'visible';
 
@@ -37,16 +40,22 @@ export class Player {
     this.section.hidden = false;
     this.section.replaceChildren(el('p', { class: 'muted', text: t('loading') }));
     this.section.scrollIntoView({ block: 'start' });
+    const kept = await keep.get(this.ctx.member.id, id).catch(() => null);
+    const usable = kept?.done && Date.parse(kept.expires) > Date.now();
     let play;
-    try {
-      const lang = encodeURIComponent(this.ctx.lang);
-      play = await content.get(`/api/v1/lessons/${encodeURIComponent(id)}/play?lang=${lang}`);
-    } catch (e) {
-      if (e.status === 401) return this.ctx.expired();
-      this.section.replaceChildren(
-        el('p', { class: 'bad', role: 'alert', text: this.ctx.describe(e) }),
-        el('button', { type: 'button', text: t('close'), onclick: () => this.close() }));
-      return;
+    if (usable) {
+      play = this.fromStorage(kept);
+    } else {
+      try {
+        const lang = encodeURIComponent(this.ctx.lang);
+        play = await content.get(`/api/v1/lessons/${encodeURIComponent(id)}/play?lang=${lang}`);
+      } catch (e) {
+        if (e.status === 401) return this.ctx.expired();
+        this.section.replaceChildren(
+          el('p', { class: 'bad', role: 'alert', text: this.ctx.describe(e) }),
+          el('button', { type: 'button', text: t('close'), onclick: () => this.close() }));
+        return;
+      }
     }
     this.play = play;
     this.countedMs = 0;
@@ -60,39 +69,47 @@ export class Player {
     this.status = el('p', { id: 'player-status', class: 'status', 'aria-live': 'polite' });
     this.counter = el('p', { id: 'player-counted', class: 'muted small' });
     this.section.replaceChildren(head);
+    if (play.kept) this.section.append(el('p', { id: 'player-kept', class: 'ok small', text: t('playing_kept', { date: play.kept.expires.slice(0, 10) }) }));
     if (play.mime.startsWith('text/')) await this.openText(play);
-    else this.openVideo(play);
+    else await this.openVideo(play);
+    if (this.play !== play) return; // closed meanwhile
     this.section.append(this.status, this.counter);
-    this.attention = new Attention(this.ctx, play.attention, {
+    const plan = play.kept
+      ? offlinePlan(play.kept.attention, play.kept.clock_offset_ms, play.kept.answered)
+      : play.attention;
+    this.attention = new Attention(this.ctx, plan, {
       hold: () => this.hold(),
       go: () => this.go(),
+      answered: (n) => this.answered(n),
     });
     title.tabIndex = -1;
     title.focus({ preventScroll: true });
   }
 
-  // The files a member can choose from: the smallest rendition first (a weak link), the
-  // original, and the sound alone.
-  sources(play) {
-    const files = play.files || {};
-    const renditions = Object.keys(files)
-      .map((k) => /^(\d+)p\.mp4$/.exec(k)).filter(Boolean)
-      .sort((a, b) => a[1] - b[1]);
-    const out = [];
-    if (renditions[0]) out.push({ key: 'q_low', url: files[renditions[0][0]] });
-    if (renditions[1]) out.push({ key: 'q_std', url: files[renditions[1][0]] });
-    out.push({ key: 'q_orig', url: play.url });
-    if (files['audio.m4a']) out.push({ key: 'q_audio', url: files['audio.m4a'] });
-    return out;
+  // A kept lesson as a GET /play answer: its reports name the grant, not a session.
+  fromStorage(kept) {
+    return {
+      lesson: kept.lesson, title: kept.title, lang: kept.lang, kind: kept.kind,
+      duration_ms: kept.duration_ms, mime: kept.file.mime || 'video/mp4', url: null,
+      resume_ms: kept.position_ms, grant: kept.grant, play_session: null, kept,
+    };
   }
 
-  openVideo(play) {
+  // A kept lesson remembers the highest check answered and where the member stopped.
+  answered(n) {
+    const kept = this.play?.kept;
+    if (kept && n > (kept.answered || 0)) {
+      kept.answered = n;
+      keep.update(kept, { answered: n }).catch(() => {});
+    }
+  }
+
+  async openVideo(play) {
     const { t } = this.ctx;
-    const sources = this.sources(play);
-    const chosen = sources.find((s) => s.key === localStorage.getItem(QUALITY_KEY)) || sources[0];
+    const saver = dataSaver();
     const video = el('video', {
-      id: 'lesson-video', controls: true, playsinline: true, preload: 'metadata',
-      poster: play.thumbnail, src: chosen.url, 'aria-labelledby': 'player-title',
+      id: 'lesson-video', controls: true, playsinline: true, preload: saver ? 'none' : 'metadata',
+      poster: saver ? null : play.thumbnail, 'aria-labelledby': 'player-title',
     });
     this.media = video;
     const mine = (f) => (...a) => { if (this.media === video) f(...a); };
@@ -112,13 +129,76 @@ export class Player {
     video.addEventListener('waiting', mine(() => this.acct.stop()));
     video.addEventListener('error', mine(() => this.note(t('media_error', { m: video.error?.message || video.error?.code || '' }), 'bad')));
     video.addEventListener('loadedmetadata', mine(() => this.startAt(video, play.resume_ms)), { once: true });
-
+    if (play.kept) {
+      this.objectUrl = URL.createObjectURL(play.kept.blob);
+      video.src = this.objectUrl;
+      video.dataset.rendition = play.kept.file.name;
+      this.section.append(video);
+      if (!saver) video.play().catch(() => {});
+      return;
+    }
+    const list = ladder(play);
+    this.section.append(el('p', { id: 'sizes', class: 'muted small', text: this.sizes(list) }), video);
+    const choice = await firstChoice(list, saver);
+    if (this.media !== video) return;
+    this.rendition(video, choice.pick);
+    this.explain(choice);
     const select = el('select', { id: 'quality' },
-      ...sources.map((s) => new Option(t(s.key), s.key, false, s === chosen)));
-    select.addEventListener('change', () => this.switchSource(video, sources.find((s) => s.key === select.value)));
-    this.section.append(video,
-      el('div', { class: 'row' }, el('label', { class: 'inline' }, el('span', { text: t('quality') }), select)));
-    video.play().catch(() => {}); // refused without a recent tap: the member presses play
+      new Option(t('q_auto'), 'auto', false, choice.reason !== 'forced'),
+      ...list.map((c) => new Option(renditionLabel(t, c), c.name, false, choice.reason === 'forced' && c === choice.pick)));
+    select.addEventListener('change', () => {
+      localStorage.setItem(QUALITY_KEY, select.value);
+      this.adaptive?.stop();
+      this.adaptive = null;
+      const picked = list.find((c) => c.name === select.value);
+      if (picked) this.switchSource(video, picked);
+      else this.automatic(video, list, this.current);
+    });
+    const download = el('button', { type: 'button', id: 'keep-lesson', onclick: () => this.ctx.kept?.download(play.lesson, this.current?.name) });
+    this.section.append(el('div', { class: 'row' },
+      el('label', { class: 'inline' }, el('span', { text: t('quality') }), select), download));
+    this.downloadButton = download;
+    this.showDownload();
+    if (choice.reason !== 'forced') this.automatic(video, list, choice.pick);
+    if (!saver) video.play().catch(() => {}); // refused without a recent tap: the member presses play
+  }
+
+  // "sound only: 5.4 MB; 240p: 40 MB", lightest first.
+  sizes(list) {
+    const { t } = this.ctx;
+    const known = [...list].reverse().filter((c) => c.size);
+    return t('sizes', { list: known.map((c) => `${renditionLabel(t, c, false)}: ${megabytes(c.size)}`).join(t('list_sep')) });
+  }
+
+  explain(choice) {
+    const { t } = this.ctx;
+    const r = choice.pick ? renditionLabel(t, choice.pick, false) : '';
+    const text = {
+      forced: t('q_forced', { r }), saver: t('q_saver', { r }),
+      measured: t('q_measured', { r, kbps: choice.kbps }), weak: t('q_weak', { r, kbps: choice.kbps }),
+    }[choice.reason] || t('q_started', { r });
+    this.note(text, choice.reason === 'weak' ? 'warn' : '');
+  }
+
+  showDownload() {
+    const b = this.downloadButton;
+    if (!b || !this.current) return;
+    const size = this.current.size ? ` · ${megabytes(this.current.size)}` : '';
+    b.textContent = `${this.ctx.t('keep_this')} (${renditionLabel(this.ctx.t, this.current, false)}${size})`;
+  }
+
+  rendition(video, c) {
+    this.current = c;
+    video.dataset.rendition = c.name;
+    video.src = c.url;
+    this.showDownload();
+  }
+
+  automatic(video, list, current) {
+    this.adaptive = new Adaptive(video, list, current, (to, direction) => {
+      this.switchSource(video, to);
+      this.note(this.ctx.t(direction === 'down' ? 'q_went_down' : 'q_went_up', { r: renditionLabel(this.ctx.t, to, false) }), direction === 'down' ? 'warn' : 'ok');
+    });
   }
 
   // Opens at the resume position unless the lesson was (nearly) finished.
@@ -132,16 +212,17 @@ export class Player {
       el('button', { type: 'button', text: t('from_start'), onclick: () => { video.currentTime = 0; } }));
   }
 
+  // Another file at the same position, playing on if it was: the reports continue in media time.
   switchSource(video, source) {
-    localStorage.setItem(QUALITY_KEY, source.key);
     const at = video.currentTime;
     const playing = !video.paused;
+    if (playing) this.catchUp();
     this.report();
     video.addEventListener('loadedmetadata', () => {
       video.currentTime = at;
       if (playing) video.play().catch(() => {});
     }, { once: true });
-    video.src = source.url;
+    this.rendition(video, source);
   }
 
   // While the media advances on a visible page: account it, and send a report every ~15 s.
@@ -164,9 +245,15 @@ export class Player {
     }
     this.section.append(el('p', { class: 'muted small', text: t('reading_counts', { total: formatClock(play.duration_ms) }) }), article);
     try {
-      const res = await fetch(play.url, { cache: 'no-cache' });
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      renderText(article, await res.text());
+      let text;
+      if (play.kept) {
+        text = await play.kept.blob.text();
+      } else {
+        const res = await fetch(play.url, { cache: 'no-cache' });
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        text = await res.text();
+      }
+      renderText(article, text);
     } catch (e) {
       article.replaceChildren(el('p', { class: 'bad', role: 'alert', text: this.ctx.describe({ status: 0, message: e.message }) }));
       return;
@@ -232,10 +319,12 @@ export class Player {
         // The evidence the report is credited on: the session issued when this play began,
         // which stays good for reports held offline and sent later.
         play_session: play.play_session ?? null,
+        ...(play.grant ? { grant: play.grant } : {}),
         ...(this.attention?.answers.length ? { attention: this.attention.answers.slice() } : {}),
       });
       this.countedMs += playedMs(part);
       this.lastWallEnd = this.acct.lastWallEnd;
+      if (play.kept) keep.update(play.kept, { position_ms: part.position_ms }).catch(() => {});
     }
     if (part || closing) this.ctx.outbox.send({ keepalive: closing });
     this.showCounted();
@@ -282,6 +371,10 @@ export class Player {
     this.timer = null;
     this.attention?.stop();
     this.attention = null;
+    this.adaptive?.stop();
+    this.adaptive = null;
+    this.current = null;
+    this.downloadButton = null;
     this.held = false;
     const media = this.media;
     this.play = null;
@@ -291,6 +384,8 @@ export class Player {
       media.removeAttribute('src');
       media.load(); // stops the download
     }
+    if (this.objectUrl) URL.revokeObjectURL(this.objectUrl);
+    this.objectUrl = null;
     this.section.hidden = true;
     this.section.replaceChildren();
     this.status = null;

@@ -1,14 +1,14 @@
-// Which file of a lesson to play: the best rendition the link can sustain, measured by timing
-// a real download, or what is already downloaded. The progressive MP4 renditions are used
-// (not HLS, which Chromium-based station browsers do not all play natively) so that one file
-// is what is measured, played and kept for offline use.
+// Which file of a lesson to play (station and member pages): the best rendition the link can
+// sustain, measured by timing a real download, or what is already downloaded. The progressive
+// MP4 renditions are used (not HLS, which Chromium-based browsers do not all play natively) so
+// that one file is what is measured, played and kept for offline use.
 
 // A rendition must fit in this share of the measured throughput, so playback does not stall
 // when the link wobbles.
 const HEADROOM = 0.8;
 const PROBE_BYTES = 256 * 1024;
 const PROBE_MS = 4000;
-const HISTORY = 'yj.station.kbps';
+const HISTORY = 'yj.link.kbps';
 const HISTORY_FRESH_MS = 10 * 60 * 1000;
 
 // The files of a variant as candidates, best first: video renditions by height, then the
@@ -61,16 +61,17 @@ export function noteTransfer(bytes, ms) {
 
 // Times the first bytes of `url` (a Range request, never from a cache). A transfer cut off by
 // the time limit still counts what arrived. Resolves to kbit/s, or null when unreachable.
-export async function measure(url) {
+// A smaller probe (`bytes`, `ms`) checks the link while a lesson plays without starving it.
+export async function measure(url, { bytes = PROBE_BYTES, ms: limit = PROBE_MS } = {}) {
   const stop = new AbortController();
-  const timer = setTimeout(() => stop.abort(), PROBE_MS);
+  const timer = setTimeout(() => stop.abort(), limit);
   const started = performance.now();
   let got = 0;
   try {
     // ?probe tells the service worker to let this through to the network even when the file
     // is kept (the server ignores the query).
-    const res = await fetch(`${url}?probe`, {
-      headers: { Range: `bytes=0-${PROBE_BYTES - 1}` }, cache: 'no-store', signal: stop.signal,
+    const res = await fetch(`${url}${url.includes('?') ? '&' : '?'}probe`, {
+      headers: { Range: `bytes=0-${bytes - 1}` }, cache: 'no-store', signal: stop.signal,
     });
     if (!res.ok) return null;
     const reader = res.body.getReader();

@@ -4,7 +4,7 @@ import { el } from '/ui/shared/api.js';
 import { clock, iso, ltr } from './format.js';
 import * as catalogue from './catalogue.js';
 import * as db from './store.js';
-import { candidates, fillSizes } from './rendition.js';
+import { candidates, fillSizes } from '../shared/rendition.js';
 import { download, downloading, keptUrls, remove } from './offline.js';
 
 const $ = (id) => document.getElementById(id);

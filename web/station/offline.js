@@ -4,7 +4,7 @@
 // worker (sw.js) plays from. Media URLs name their content's hash, so a kept file never goes
 // stale.
 import * as db from './store.js';
-import { noteTransfer } from './rendition.js';
+import { noteTransfer } from '../shared/rendition.js';
 
 export const MEDIA_CACHE = 'yj-media-v1';
 const PART = 1024 * 1024;

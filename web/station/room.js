@@ -8,7 +8,7 @@ import * as catalogue from './catalogue.js';
 import * as db from './store.js';
 import * as outbox from './outbox.js';
 import * as session from './session.js';
-import { candidates, choose, fillSizes, measure, recentKbps } from './rendition.js';
+import { candidates, choose, fillSizes, measure, recentKbps } from '../shared/rendition.js';
 import { keptUrls, tagged } from './offline.js';
 import { langName, renditionName } from './lessons.js';
 

@@ -13,9 +13,9 @@ const NETWORK_WAIT_MS = 4000;
 const SHELL = [
   '/ui/station/', '/ui/station/station.css', '/ui/station/app.js', '/ui/station/messages.js',
   '/ui/station/store.js', '/ui/station/outbox.js', '/ui/station/catalogue.js',
-  '/ui/station/rendition.js', '/ui/station/offline.js', '/ui/station/session.js',
+  '/ui/station/offline.js', '/ui/station/session.js',
   '/ui/station/lessons.js', '/ui/station/room.js', '/ui/station/format.js',
-  '/ui/shared/api.js', '/ui/shared/i18n.js', '/ui/shared/messages.js', '/ui/shared/base.css',
+  '/ui/shared/rendition.js', '/ui/shared/idb.js', '/ui/shared/api.js', '/ui/shared/i18n.js', '/ui/shared/messages.js', '/ui/shared/base.css',
 ];
 
 self.addEventListener('install', (event) => {
