@@ -1,7 +1,7 @@
 // Playback that adapts by itself, on a phone-sized page: with the link throttled through the
 // DevTools protocol to 64 kbit/s and 300 ms, the page measures it and starts the lesson as sound
 // only, saying why; at 2 Mbit/s it switches up to a picture by itself, at the position reached.
-// The sizes of every rendition are shown before playing. A forced choice is remembered. The
+// When the link collapses under a picture, it steps down to sound after the stalls. The sizes of every rendition are shown before playing. A forced choice is remembered. The
 // data saver starts sound only and fetches nothing before play.
 import { scenario, fixture, until, shot } from './lib.mjs';
 import { signIn, signedIn, openLesson, video, outboxEmpty, ledger } from './member-lib.mjs';
@@ -36,6 +36,23 @@ await scenario(async ({ page, context }) => {
   await page.click('#player-close');
   await outboxEmpty(page, 30000);
 
+  // The link measures well but cannot carry the picture (the probe is answered at once, the
+  // lesson's file itself crawls at 64 kbit/s): after the stalls, sound only, at the position.
+  await page.route(/[?&]probe/, (route) => route.fulfill({
+    status: 206, body: Buffer.alloc(256 * 1024),
+    headers: { 'Content-Type': 'video/mp4', 'Content-Range': 'bytes 0-262143/9999999' },
+  }));
+  await link(8000, 300);
+  await openLesson(page, fixture.course, fixture.video);
+  await until('a picture, as the probe promised', async () => (await rendition(page).catch(() => '')) === '240p', 30000);
+  const beforeDown = (await video(page)).ms;
+  await until('sound only after the stalls', async () => (await rendition(page)) === 'audio', 60000);
+  await page.unroute(/[?&]probe/);
+  await until('the sound playing', async () => { const v = await video(page); return v.ready >= 2 && !v.paused; }, 40000);
+  const down = { before_ms: beforeDown, after_ms: (await video(page)).ms, note: await page.$eval('#player-status', (p) => p.textContent) };
+  await link(250000, 20);
+  await page.click('#player-close');
+
   // Forcing sound only is remembered on this device.
   await openLesson(page, fixture.course, fixture.video);
   await page.waitForSelector('#quality');
@@ -66,5 +83,5 @@ await scenario(async ({ page, context }) => {
   await page.click('#player-close');
   await page.uncheck('#data-saver');
   await outboxEmpty(page, 30000);
-  return { started, sizes, why, before_ms: before, switched, after_ms: after, note, forced, saver, server: await ledger(page) };
+  return { started, sizes, why, before_ms: before, switched, after_ms: after, note, down, forced, saver, server: await ledger(page) };
 }, { viewport: { width: 360, height: 740 } });

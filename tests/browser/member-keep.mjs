@@ -1,4 +1,4 @@
-// Offline study on a phone: a member downloads a lesson for offline use; the link drops in the
+// Offline study on a phone: with no room left, the page says so; then a member downloads a lesson for offline use; the link drops in the
 // middle (the second part's request is cut), the page says so and keeps what came; after a
 // reload the download goes on by itself and the kept file's sha256 equals the rendition's. The
 // page is then taken offline and reloaded (its service worker has kept it): the kept lesson
@@ -23,6 +23,16 @@ await scenario(async ({ page, context }) => {
   await signIn(page);
   await signedIn(page);
   await page.evaluate(() => navigator.serviceWorker.ready);
+
+  // A phone whose browser has no room left: the member is told why, in their language.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(base).origin, quotaSize: 1000000 });
+  await openLesson(page, fixture.course, fixture.video);
+  await page.waitForSelector('#keep-lesson');
+  await page.click('#keep-lesson');
+  const quotaNote = await until('the page explains the full storage', () => page.$eval('#kept-note', (p) => (p.classList.contains('bad') ? p.textContent : '')));
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(base).origin });
+  await page.click('#player-close');
 
   let cut = 0;
   await page.route('**/media/**', (route) => {
@@ -104,7 +114,7 @@ await scenario(async ({ page, context }) => {
     await outboxEmpty(page, 30000);
   }
   return {
-    button, cut, cut_note: cutNote, partial, whole, sha256, listed, offline_note: offlineNote,
+    quota_note: quotaNote, button, cut, cut_note: cutNote, partial, whole, sha256, listed, offline_note: offlineNote,
     played_offline_ms: playedOffline, waiting, server, layouts,
   };
 }, { viewport: { width: 360, height: 740 } });

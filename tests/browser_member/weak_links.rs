@@ -21,6 +21,9 @@ async fn on_a_64_kbit_link_the_lesson_starts_as_sound_and_switches_up_when_the_l
     // The switch kept the position: the new file went on from where the sound was, not from 0.
     assert!(ms(&r, "after_ms") >= ms(&r, "before_ms"), "{r}");
     assert!(r["note"].as_str().unwrap().contains("240p"), "{r}");
+    // Stepped down before the picture's first frame: it still opened where the member stopped.
+    let down = &r["down"];
+    assert!(ms(down, "after_ms") >= ms(&r, "after_ms") - 1_000, "{r}");
     assert_eq!(r["forced"], "audio", "{r}");
     let saver = &r["saver"];
     assert_eq!(saver["rendition"], "audio", "{r}");
@@ -61,6 +64,10 @@ async fn a_lesson_kept_on_a_phone_resumes_its_cut_download_and_earns_offline_und
     let (app, _token) = county().await;
     let r = browser::run("member-keep", &app.url(""), &fixture()).await;
     eprintln!("{r}");
+    assert!(
+        r["quota_note"].as_str().unwrap().contains("存储空间不够"),
+        "{r}"
+    );
     assert!(r["button"].as_str().unwrap().contains("MB"), "{r}");
     assert_eq!(r["cut"], 1, "{r}");
     assert!(!r["cut_note"].as_str().unwrap().is_empty(), "{r}");

@@ -214,8 +214,14 @@ export class Player {
 
   // Another file at the same position, playing on if it was: the reports continue in media time.
   switchSource(video, source) {
-    const at = video.currentTime;
     const playing = !video.paused;
+    // Before the first file's metadata the resume position is still to be applied (startAt).
+    if (video.readyState < 1) {
+      this.rendition(video, source);
+      if (playing) video.play().catch(() => {});
+      return;
+    }
+    const at = video.currentTime;
     if (playing) this.catchUp();
     this.report();
     video.addEventListener('loadedmetadata', () => {
