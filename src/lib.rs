@@ -13,6 +13,7 @@
 //!   child processes under resource limits, never in the server itself).
 //! - [`http`] serves it with actix-web.
 
+pub mod audit;
 pub mod blobs;
 pub mod catalog;
 pub mod clock;
@@ -21,6 +22,7 @@ pub mod config_ledger;
 pub mod disk;
 pub mod domain;
 pub mod http;
+pub mod infra;
 pub mod ingest;
 pub mod ledger;
 pub mod media;

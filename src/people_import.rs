@@ -161,7 +161,7 @@ fn store_new(
         }
         let ids: Vec<&str> = write.members.iter().map(|r| r.member.id.as_str()).collect();
         write.audit.push(actor.entry(
-            crate::people::now_ms(services),
+            services.now_ms(),
             "member.import",
             &format!("{} members", ids.len()),
             serde_json::json!({ "created": ids }),
@@ -173,7 +173,7 @@ fn store_new(
         // An import that creates no one is still recorded.
         let mut write = PeopleWrite::default();
         write.audit.push(actor.entry(
-            crate::people::now_ms(services),
+            services.now_ms(),
             "member.import",
             "0 members",
             serde_json::json!({ "created": [] }),

@@ -3,8 +3,8 @@
 //! rotating a station's. Every change is written with its audit entry in one transaction.
 
 use crate::domain::org::{Principal, TokenOwner};
-use crate::people::{now_ms, Actor};
-use crate::services::Services;
+use crate::audit::Actor;
+use crate::infra::Infra;
 use crate::store::{AuditEntry, PeopleWrite, StoreError, TokenRecord};
 use base64::Engine as _;
 use serde::Serialize;
@@ -45,16 +45,16 @@ pub struct Issued {
 /// Makes a token for `principal`; member tokens expire after `auth.member_token_ttl` at the
 /// latest. Nothing is written: the caller puts it in its own transaction.
 pub fn prepare(
-    services: &Services,
+    infra: &Infra,
     principal: Principal,
     expires_ms: Option<u64>,
     label: &str,
     actor: &Actor,
 ) -> Issued {
-    let now = now_ms(services);
+    let now = infra.now_ms();
     let expires_ms = match principal {
         Principal::Member { .. } => {
-            let ttl = now + services.settings.auth.member_token_ttl.as_millis() as u64;
+            let ttl = now + infra.settings.auth.member_token_ttl.as_millis() as u64;
             Some(expires_ms.map_or(ttl, |at| at.min(ttl)))
         }
         _ => expires_ms,
@@ -94,7 +94,7 @@ impl Issued {
 /// Issues a token for `principal`, valid until `expires_ms` if given; returns it (shown once).
 /// For members and stations use the people use cases, which hold their lock.
 pub fn issue_token(
-    services: &Services,
+    infra: &Infra,
     principal: Principal,
     expires_ms: Option<u64>,
     actor: impl Into<Actor>,
@@ -105,9 +105,9 @@ pub fn issue_token(
         _ => String::new(),
     };
     let mut write = PeopleWrite::default();
-    let token = prepare(services, principal, expires_ms, &label, &actor.into()).add_to(&mut write);
-    services.store.write_people(&write)?;
-    services.store.flush()?;
+    let token = prepare(infra, principal, expires_ms, &label, &actor.into()).add_to(&mut write);
+    infra.store.write_people(&write)?;
+    infra.store.flush()?;
     Ok(token)
 }
 
@@ -120,13 +120,13 @@ pub struct Authenticated {
 
 /// Whose token this is; None when unknown, revoked or expired. The day of its use is kept,
 /// written at most once a day per token.
-pub fn authenticate(services: &Services, token: &str) -> Result<Option<Authenticated>, StoreError> {
+pub fn authenticate(infra: &Infra, token: &str) -> Result<Option<Authenticated>, StoreError> {
     let hash = token_hash(token);
-    let Some(record) = services.store.token(&hash)? else {
+    let Some(record) = infra.store.token(&hash)? else {
         return Ok(None);
     };
     // The service clock is read only for tokens that expire, as crediting owns its readings.
-    let expired = record.expires_ms.is_some_and(|at| at <= now_ms(services));
+    let expired = record.expires_ms.is_some_and(|at| at <= infra.now_ms());
     if record.revoked || expired {
         return Ok(None);
     }
@@ -136,7 +136,7 @@ pub fn authenticate(services: &Services, token: &str) -> Result<Option<Authentic
         .map_or(0, |d| d.as_secs() / 86_400) as u32;
     if record.last_used_day != Some(today) {
         // Best effort: a compare-and-swap that loses to a revocation changes nothing.
-        if let Err(e) = services.store.touch_token(&hash, today) {
+        if let Err(e) = infra.store.touch_token(&hash, today) {
             tracing::debug!(error = %e, "token's day of use not recorded");
         }
     }
@@ -148,16 +148,16 @@ pub fn authenticate(services: &Services, token: &str) -> Result<Option<Authentic
 
 /// Marks tokens revoked in `write`, with an audit entry each; returns how many were live.
 pub(crate) fn revoke_into(
-    services: &Services,
+    infra: &Infra,
     hashes: &[[u8; 32]],
     actor: &Actor,
     why: &str,
     write: &mut PeopleWrite,
 ) -> Result<usize, StoreError> {
-    let now = now_ms(services);
+    let now = infra.now_ms();
     let mut revoked = 0;
     for hash in hashes {
-        let Some(mut record) = services.store.token(hash)? else {
+        let Some(mut record) = infra.store.token(hash)? else {
             continue;
         };
         if record.revoked {
@@ -178,18 +178,18 @@ pub(crate) fn revoke_into(
 
 /// Revokes a token given by its secret; true when it existed.
 pub fn revoke_token(
-    services: &Services,
+    infra: &Infra,
     token: &str,
     actor: impl Into<Actor>,
 ) -> Result<bool, StoreError> {
     let hash = token_hash(token);
-    if services.store.token(&hash)?.is_none() {
+    if infra.store.token(&hash)?.is_none() {
         return Ok(false);
     }
     let mut write = PeopleWrite::default();
-    revoke_into(services, &[hash], &actor.into(), "revoked", &mut write)?;
-    services.store.write_people(&write)?;
-    services.store.flush()?;
+    revoke_into(infra, &[hash], &actor.into(), "revoked", &mut write)?;
+    infra.store.write_people(&write)?;
+    infra.store.flush()?;
     Ok(true)
 }
 
@@ -211,14 +211,14 @@ pub struct TokenView {
 }
 
 /// Whose token it is, as the permission rules weigh it.
-pub fn owner(services: &Services, principal: &Principal) -> Result<TokenOwner, StoreError> {
+pub fn owner(infra: &Infra, principal: &Principal) -> Result<TokenOwner, StoreError> {
     Ok(match principal {
         Principal::Admin => TokenOwner::Admin,
         Principal::Editor => TokenOwner::Editor,
         Principal::Manager { org } => TokenOwner::Manager(org.clone()),
         Principal::Terminal { org, .. } => TokenOwner::Terminal(org.clone()),
         Principal::Member { member } => TokenOwner::Member(
-            services
+            infra
                 .store
                 .member(member)?
                 .map(|r| r.member.orgs().map(str::to_string).collect())
@@ -260,14 +260,14 @@ pub fn view(hash: &[u8; 32], record: &TokenRecord, owner: &TokenOwner, now_ms: u
 }
 
 /// Finds a token by its id (or a longer prefix of its hash, in hex).
-pub fn by_id(services: &Services, id: &str) -> Result<Option<([u8; 32], TokenRecord)>, StoreError> {
+pub fn by_id(infra: &Infra, id: &str) -> Result<Option<([u8; 32], TokenRecord)>, StoreError> {
     let Ok(prefix) = hex::decode(id) else {
         return Ok(None);
     };
     if id.len() < ID_HEX || prefix.len() > 32 {
         return Ok(None);
     }
-    let mut found = services.store.tokens_with_prefix(&prefix)?;
+    let mut found = infra.store.tokens_with_prefix(&prefix)?;
     Ok(match found.len() {
         1 => found.pop(),
         _ => None,

@@ -279,14 +279,24 @@ async fn a_member_watches_part_of_a_lesson_reloads_and_resumes_where_they_stoppe
         "{credited} vs {position}"
     );
 
-    // After the reload the page offered to continue there, and the player started there.
-    assert_eq!(ms(&r, "continue_position_ms"), position, "{r}");
+    // After the reload the page offered to continue where the server had it then, and the
+    // player started there. (The reopened player may play on a moment before the browser
+    // closes, moving the position the test reads afterwards.)
+    assert_eq!(
+        ms(&r, "continue_position_ms"),
+        ms(&r, "server_resume_ms"),
+        "{r}"
+    );
     let resumed = ms(&r, "resumed_at_ms");
     assert!(
         (position - 1_000..=position + 2_000).contains(&resumed),
         "video opened at {resumed} ms, resume position {position} ms: {r}"
     );
-    assert_eq!(ms(&r, "page_credited_ms"), credited, "{r}");
+    assert_eq!(
+        ms(&r, "page_credited_ms"),
+        ms(&r, "server_credited_ms"),
+        "{r}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -15,7 +15,7 @@ pub use view::{Listing, Query, View};
 use crate::domain::catalog::{CatalogError, Course, CourseState, LessonKind, Variant};
 use crate::domain::catalog_edit::{self, Edit, NewCourse};
 use crate::domain::digest::Sha256;
-use crate::people::{audit, Actor};
+use crate::audit::{audit, Actor};
 use crate::services::Services;
 use crate::store::{CourseEntry, StoreError};
 use serde_json::json;

@@ -5,7 +5,7 @@ use super::View;
 use crate::domain::catalog::{Audience, Course};
 use crate::domain::digest::Sha256;
 use crate::domain::lang::{Fallbacks, Lang};
-use crate::services::Services;
+use crate::infra::Infra;
 use crate::store::{StoreError, Terminal};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -73,7 +73,7 @@ pub enum SyncError {
 
 /// Up to `limit` changes after `since`, and the blobs the `Put`s among them need.
 pub fn changes(
-    services: &Services,
+    infra: &Infra,
     view: &View,
     station: &Station,
     since: u64,
@@ -94,7 +94,7 @@ pub fn changes(
         changes.push(
             match course.for_station(&station.languages, &station.audiences) {
                 Some(course) => {
-                    let files = files_of(services, &course, &mut blobs)?;
+                    let files = files_of(infra, &course, &mut blobs)?;
                     Change::Put { seq, course, files }
                 }
                 None => Change::Delete {
@@ -116,7 +116,7 @@ pub fn changes(
 /// Adds every blob of `course` (variants and what was made from them) to `blobs`, and returns
 /// the derived files of each variant.
 fn files_of(
-    services: &Services,
+    infra: &Infra,
     course: &Course,
     blobs: &mut BTreeMap<String, BlobRef>,
 ) -> Result<BTreeMap<String, BTreeMap<String, String>>, StoreError> {
@@ -125,11 +125,11 @@ fn files_of(
         let Ok(source) = Sha256::parse_hex(&variant.sha256) else {
             continue;
         };
-        add_blob(services, &source, blobs)?;
-        let derived = services.store.derived_files(&source)?;
+        add_blob(infra, &source, blobs)?;
+        let derived = infra.store.derived_files(&source)?;
         for (_, blob) in &derived {
             if let Ok(blob) = Sha256::parse_hex(blob) {
-                add_blob(services, &blob, blobs)?;
+                add_blob(infra, &blob, blobs)?;
             }
         }
         if !derived.is_empty() {
@@ -140,7 +140,7 @@ fn files_of(
 }
 
 fn add_blob(
-    services: &Services,
+    infra: &Infra,
     sha256: &Sha256,
     blobs: &mut BTreeMap<String, BlobRef>,
 ) -> Result<(), StoreError> {
@@ -148,7 +148,7 @@ fn add_blob(
     if blobs.contains_key(&hex) {
         return Ok(());
     }
-    if let Some(meta) = services.store.blob_meta(sha256)? {
+    if let Some(meta) = infra.store.blob_meta(sha256)? {
         blobs.insert(
             hex.clone(),
             BlobRef {

@@ -64,7 +64,7 @@ pub async fn post_offline(
         let services = services.clone();
         web::block(move || made_from(&services.store, &source)).await??
     };
-    let now = crate::people::now_ms(&services) as i64;
+    let now = services.now_ms() as i64;
     let days = i64::from(services.settings.ledger.offline_grant_days);
     let expires_ms = now + days * 86_400_000;
     let sessions = &services.play_sessions;

@@ -165,7 +165,7 @@ pub async fn get_play(
     };
     let lesson_id = lesson.id.clone();
     let play_session = member.as_deref().map(|member| {
-        let now = crate::people::now_ms(&services) as i64;
+        let now = services.now_ms() as i64;
         services
             .play_sessions
             .issue(member, &lesson.id, now, device(&req))

@@ -23,7 +23,7 @@ pub async fn get_tokens(
     let page = page.into_inner();
     let listed = web::block(move || -> Result<_, ApiError> {
         let tree = services.store.org_tree()?;
-        let now = people::now_ms(&services);
+        let now = services.now_ms();
         // A member's organisations, read once however many tokens they hold.
         let mut members: HashMap<String, TokenOwner> = HashMap::new();
         let mut visible: Vec<TokenView> = Vec::new();

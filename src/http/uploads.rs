@@ -148,7 +148,7 @@ pub async fn head_upload(
     speaks_tus(&req)?;
     let who = editor(&caller, &services)?;
     let upload = uploads::find_for(&services, &id, &who, UploadUse::See)?;
-    let now = crate::people::now_ms(&services) as i64;
+    let now = services.now_ms() as i64;
     if upload.expires_ms <= now && !upload.is_complete() {
         return Err(UploadError::Expired.into());
     }

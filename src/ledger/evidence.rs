@@ -11,7 +11,7 @@ use crate::domain::digest::Sha256;
 use crate::domain::evidence::{basis, seeded_checks, AttentionCheck, Basis, NoEvidence, Witnessed};
 use crate::domain::org::Principal;
 use crate::domain::watch::WatchReport;
-use crate::services::Services;
+use crate::infra::Infra;
 use crate::store::{DeliveredTo, Store, StoreError};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -85,7 +85,7 @@ impl PlaySessions {
     /// The head of an id this server issued, checked by its delivery MAC alone (for `/media`,
     /// which does not know whose play it serves); `None` for anything else.
     pub fn delivery_head(&self, id: &str) -> Option<SessionHead> {
-        if id.starts_with(super::grants::PREFIX) {
+        if id.starts_with(crate::domain::evidence::GRANT_PREFIX) {
             return self.grant_head(id);
         }
         let signed = self.delivery_signed_part(id)?;
@@ -219,9 +219,9 @@ impl PlaySessions {
 /// Reports an admin sent rest on no evidence the server saw, so each request that credited any
 /// is in the audit log, with the ids it credited (the first thousand).
 pub fn audit_admin_reports(
-    services: &Services,
+    infra: &Infra,
     caller: &Principal,
-    actor: &crate::people::Actor,
+    actor: &crate::audit::Actor,
     ids: &[String],
     outcomes: &[super::Outcome],
 ) -> Result<(), StoreError> {
@@ -242,8 +242,8 @@ pub fn audit_admin_reports(
         "credited": credited.len(),
         "reports": &credited[..credited.len().min(1000)],
     });
-    let now = crate::people::now_ms(services);
-    services
+    let now = infra.now_ms();
+    infra
         .store
         .audit(&actor.entry(now, "ledger.admin-reports", "watch", detail))
 }

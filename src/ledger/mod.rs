@@ -376,7 +376,7 @@ pub fn submit_unflushed(
     let ledger = &services.ledger;
     let crediting = Crediting::new(services, caller)?;
     let view = services.catalog.view(services)?;
-    let now = crate::people::now_ms(services) as i64;
+    let now = services.now_ms() as i64;
     let limits = limits(services);
     let mut outcomes: Vec<Option<Outcome>> = vec![None; reports.len()];
     let sent_for: Vec<String> = reports.iter().map(|r| r.member.clone()).collect();

@@ -74,7 +74,7 @@ pub fn register(
         )],
         totals: vec![(year, member.to_string(), year_totals(state, year))],
         entries: vec![LedgerEntry {
-            at_ms: crate::people::now_ms(services) as i64,
+            at_ms: services.now_ms() as i64,
             actor: actor.to_string(),
             member: member.to_string(),
             kind: EntryKind::Registration(registration),

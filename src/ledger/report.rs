@@ -25,7 +25,7 @@ pub fn this_year(services: &Services) -> i32 {
     let rules = services.ledger.rules();
     rules
         .calendar
-        .year_of(crate::people::now_ms(services) as i64)
+        .year_of(services.now_ms() as i64)
 }
 
 #[derive(Debug, Serialize)]

@@ -143,7 +143,7 @@ pub fn open(
         lesson: open.lesson,
         lang: open.lang,
         duration_ms: i64::try_from(lesson.duration_ms).unwrap_or(i64::MAX),
-        opened_ms: crate::people::now_ms(services) as i64,
+        opened_ms: services.now_ms() as i64,
         attendance: Vec::new(),
         playback: None,
     };
@@ -159,7 +159,7 @@ pub fn check(
     let _lock = services.ledger.sessions();
     let mut session = own(services, caller, id)?;
     let crediting = Crediting::new(services, caller)?;
-    let shift = offset(checks.device_clock, crate::people::now_ms(services) as i64);
+    let shift = offset(checks.device_clock, services.now_ms() as i64);
     for event in checks.events {
         if let Err(rejection) = crediting.member(services, &event.member)? {
             return Err(SessionError::Invalid(rejection.to_string()));
@@ -192,7 +192,7 @@ pub fn end(
             return Err(SessionError::Invalid(no.to_string()));
         }
     }
-    let now = crate::people::now_ms(services) as i64;
+    let now = services.now_ms() as i64;
     let shift = offset(end.device_clock, now);
     let wall = (
         end.wall.0.as_millisecond() + shift,

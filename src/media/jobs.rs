@@ -11,7 +11,7 @@ use super::MediaError;
 use crate::config::Settings;
 use crate::domain::digest::Sha256;
 use crate::domain::media::{plan_ladder, Probe};
-use crate::services::{AddBlobError, Services};
+use crate::infra::{AddBlobError, Infra};
 use crate::store::{Job, JobStatus, StoreError};
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex};
@@ -65,17 +65,40 @@ pub fn admit(settings: &Settings, path: &Path) -> Result<Probe, ProbeError> {
     Isolation::for_probes(settings).probe(path, &settings.media_limits())
 }
 
+/// What the pipeline needs of the application it runs in: the infrastructure, the wake-up its
+/// workers wait on, and someone to tell when a job's files are stored. The pipeline calls no use
+/// case itself: the catalogue and the uploads waiting for a source's files hear of it here.
+pub trait JobHost: Send + Sync {
+    fn infra(&self) -> &Infra;
+    fn wakeup(&self) -> &Wakeup;
+    /// Everything made from `source` is stored; an error fails the job (it is tried again).
+    fn files_ready(&self, source: &Sha256) -> Result<(), StoreError>;
+}
+
+impl<T: JobHost + ?Sized> JobHost for Arc<T> {
+    fn infra(&self) -> &Infra {
+        (**self).infra()
+    }
+    fn wakeup(&self) -> &Wakeup {
+        (**self).wakeup()
+    }
+    fn files_ready(&self, source: &Sha256) -> Result<(), StoreError> {
+        (**self).files_ready(source)
+    }
+}
+
 /// Records an admitted blob's probe and, for video, queues its job unless it has one.
 /// Returns true when a job was queued.
-pub fn register(services: &Services, sha256: &Sha256, probe: &Probe) -> Result<bool, StoreError> {
-    if services.store.probe(sha256)?.as_ref() != Some(probe) {
-        services.store.put_probe(sha256, probe)?;
+pub fn register(host: &impl JobHost, sha256: &Sha256, probe: &Probe) -> Result<bool, StoreError> {
+    let store = &host.infra().store;
+    if store.probe(sha256)?.as_ref() != Some(probe) {
+        store.put_probe(sha256, probe)?;
     }
-    if probe.video().is_none() || services.store.job(sha256)?.is_some() {
+    if probe.video().is_none() || store.job(sha256)?.is_some() {
         return Ok(false);
     }
-    services.store.put_job(sha256, &Job::queued())?;
-    services.jobs_wakeup.notify();
+    store.put_job(sha256, &Job::queued())?;
+    host.wakeup().notify();
     Ok(true)
 }
 
@@ -104,9 +127,10 @@ impl Wakeup {
 
 /// Claims and runs one queued job; None when the queue is empty.
 pub fn run_next(
-    services: &Services,
+    host: &impl JobHost,
     progress: &mut dyn FnMut(&Sha256, u8),
 ) -> Result<Option<(Sha256, Job)>, StoreError> {
+    let services = host.infra();
     let Some((sha256, job)) = services.store.claim_job()? else {
         return Ok(None);
     };
@@ -127,7 +151,7 @@ pub fn run_next(
             );
         }
     };
-    let outcome = process(services, &sha256, &mut report);
+    let outcome = process(host, &sha256, &mut report);
     let finished = match outcome {
         Ok(()) => {
             tracing::info!(%sha256, seconds = started.elapsed().as_secs_f64(), "media job ready");
@@ -161,10 +185,11 @@ pub fn run_next(
 
 /// Makes and records everything derived from one source.
 fn process(
-    services: &Services,
+    host: &impl JobHost,
     sha256: &Sha256,
     progress: &mut dyn FnMut(u8),
 ) -> Result<(), JobError> {
+    let services = host.infra();
     let settings = &services.settings.media;
     let source = services.blobs.path(sha256);
     let probe = match services.store.probe(sha256)? {
@@ -213,25 +238,24 @@ fn process(
     }
     services.store.set_derived(sha256, &derived)?;
     services.store.flush()?;
-    crate::catalog::files_ready(services, sha256)?;
-    crate::uploads::attach_ready(services, sha256)?;
+    host.files_ready(sha256)?;
     let _ = std::fs::remove_dir_all(&scratch);
     Ok(())
 }
 
 /// Starts `media.workers` threads that run queued jobs as they come.
-pub fn spawn_workers(services: Arc<Services>) -> std::io::Result<()> {
-    for n in 0..services.settings.media.workers {
-        let services = Arc::clone(&services);
+pub fn spawn_workers<H: JobHost + 'static>(host: Arc<H>) -> std::io::Result<()> {
+    for n in 0..host.infra().settings.media.workers {
+        let services = Arc::clone(&host);
         std::thread::Builder::new()
             .name(format!("media-worker-{n}"))
             .spawn(move || loop {
                 match run_next(&services, &mut |_, _| {}) {
                     Ok(Some(_)) => continue,
-                    Ok(None) => services.jobs_wakeup.wait(Duration::from_secs(5)),
+                    Ok(None) => services.wakeup().wait(Duration::from_secs(5)),
                     Err(e) => {
                         tracing::error!(error = %e, "media queue unavailable");
-                        services.jobs_wakeup.wait(Duration::from_secs(5));
+                        services.wakeup().wait(Duration::from_secs(5));
                     }
                 }
             })?;

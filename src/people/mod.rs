@@ -15,8 +15,7 @@ pub use crate::tokens::{authenticate, issue_token, new_token, revoke_token, toke
 
 use crate::domain::org::{check_pin, Org, PeopleError};
 use crate::services::Services;
-use crate::store::{AuditEntry, PeopleWrite, StoreError};
-use std::time::UNIX_EPOCH;
+use crate::store::{PeopleWrite, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PeopleOpError {
@@ -36,90 +35,11 @@ pub enum PeopleOpError {
     Store(#[from] StoreError),
 }
 
-/// Who makes a change, as the audit log names them: a role or name, and the id of the token
-/// they acted with (see `GET /api/v1/tokens`), when they had one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Actor {
-    pub name: String,
-    pub token: Option<String>,
+pub(crate) fn now_ms(infra: &crate::infra::Infra) -> u64 {
+    infra.now_ms()
 }
 
-impl Actor {
-    pub fn with_token(name: String, token_id: String) -> Actor {
-        Actor {
-            name,
-            token: Some(token_id),
-        }
-    }
-
-    /// The audit entry of one thing this actor did at `at_ms`.
-    pub fn entry(
-        &self,
-        at_ms: u64,
-        action: &str,
-        subject: &str,
-        detail: serde_json::Value,
-    ) -> AuditEntry {
-        AuditEntry {
-            at_ms,
-            actor: self.name.clone(),
-            token: self.token.clone(),
-            action: action.to_string(),
-            subject: subject.to_string(),
-            detail,
-        }
-    }
-}
-
-impl From<&str> for Actor {
-    fn from(name: &str) -> Actor {
-        Actor {
-            name: name.to_string(),
-            token: None,
-        }
-    }
-}
-
-impl From<String> for Actor {
-    fn from(name: String) -> Actor {
-        Actor { name, token: None }
-    }
-}
-
-impl From<&String> for Actor {
-    fn from(name: &String) -> Actor {
-        Actor::from(name.as_str())
-    }
-}
-
-impl From<&Actor> for Actor {
-    fn from(actor: &Actor) -> Actor {
-        actor.clone()
-    }
-}
-
-pub(crate) fn now_ms(services: &Services) -> u64 {
-    services
-        .clock
-        .now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
-/// Appends one audit entry on its own, for changes outside the people trees (the catalogue).
-pub(crate) fn audit(
-    services: &Services,
-    actor: impl Into<Actor>,
-    action: &str,
-    subject: &str,
-    detail: serde_json::Value,
-) -> Result<(), StoreError> {
-    services.store.audit(
-        &actor
-            .into()
-            .entry(now_ms(services), action, subject, detail),
-    )
-}
+pub use crate::audit::Actor;
 
 /// Writes a change with its audit entries and makes it durable before answering.
 fn commit(services: &Services, write: &PeopleWrite) -> Result<(), StoreError> {

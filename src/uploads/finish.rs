@@ -154,7 +154,7 @@ fn finish(services: &Services, id: &str) -> Result<(), UploadOpError> {
         size,
         mime: mime.to_string(),
         filename,
-        created_ms: crate::people::now_ms(services),
+        created_ms: services.now_ms(),
     };
     services.store.insert_blob_meta(&hash, &meta)?;
     let queued = match &probe {

@@ -109,7 +109,7 @@ pub fn part_path(services: &Services, id: &str) -> PathBuf {
 }
 
 pub(crate) fn now_ms(services: &Services) -> i64 {
-    crate::people::now_ms(services) as i64
+    services.now_ms() as i64
 }
 
 fn expiry(services: &Services) -> i64 {
