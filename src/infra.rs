@@ -24,6 +24,27 @@ pub struct Infra {
     pub fallbacks: crate::domain::lang::Fallbacks,
 }
 
+/// Anything that stands on the infrastructure: the application, or any pointer to it (`Arc`,
+/// actix's `Data`, a reference). Each use case's host trait extends it with the state it keeps.
+pub trait HasInfra {
+    fn infra(&self) -> &Infra;
+}
+
+impl HasInfra for Infra {
+    fn infra(&self) -> &Infra {
+        self
+    }
+}
+
+impl<T: std::ops::Deref> HasInfra for T
+where
+    T::Target: HasInfra,
+{
+    fn infra(&self) -> &Infra {
+        (**self).infra()
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
     #[error("cannot prepare data directory {dir}: {source}")]

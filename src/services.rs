@@ -80,10 +80,6 @@ impl Services {
 /// The media pipeline tells the application when a job's files are stored; the catalogue and
 /// the uploads waiting for them go on from there.
 impl crate::media::jobs::JobHost for Services {
-    fn infra(&self) -> &Infra {
-        &self.infra
-    }
-
     fn wakeup(&self) -> &crate::media::jobs::Wakeup {
         &self.jobs_wakeup
     }
@@ -91,5 +87,38 @@ impl crate::media::jobs::JobHost for Services {
     fn files_ready(&self, source: &Sha256) -> Result<(), StoreError> {
         crate::catalog::files_ready(self, source)?;
         crate::uploads::attach_ready(self, source)
+    }
+}
+
+impl crate::people::PeopleHost for Services {
+    fn locks(&self) -> &crate::people::Locks {
+        &self.locks
+    }
+}
+
+impl crate::sign_in::SignInHost for Services {
+    fn guard(&self) -> &crate::sign_in::Guard {
+        &self.sign_in
+    }
+}
+
+impl crate::catalog::CatalogHost for Services {
+    fn catalog(&self) -> &crate::catalog::Catalog {
+        &self.catalog
+    }
+}
+
+impl crate::uploads::UploadsHost for Services {
+    fn writing(&self) -> &crate::uploads::Writing {
+        &self.upload_writers
+    }
+}
+
+impl crate::ledger::LedgerHost for Services {
+    fn ledger(&self) -> &crate::ledger::Ledger {
+        &self.ledger
+    }
+    fn play_sessions(&self) -> &crate::ledger::evidence::PlaySessions {
+        &self.play_sessions
     }
 }

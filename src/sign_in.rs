@@ -7,8 +7,7 @@
 use crate::config::AuthSettings;
 use crate::domain::org::{check_id, Principal};
 use crate::domain::throttle::{Attempts, Bucket, Rate};
-use crate::people::{now_ms, Actor};
-use crate::services::Services;
+use crate::people::{Actor, PeopleHost};
 use crate::store::{PeopleWrite, StoreError};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -167,24 +166,39 @@ fn decoy_hash() -> &'static str {
     DECOY.get_or_init(|| crate::people::hash_pin("000000").unwrap_or_default())
 }
 
+/// What signing in stands on: the people host (infrastructure and locks) and the guard that
+/// counts attempts, buckets addresses and caps the Argon2 checks in flight.
+pub trait SignInHost: PeopleHost {
+    fn guard(&self) -> &Guard;
+}
+
+impl<T: std::ops::Deref> SignInHost for T
+where
+    T::Target: SignInHost,
+{
+    fn guard(&self) -> &Guard {
+        (**self).guard()
+    }
+}
+
 /// Checks a member's PIN and returns a new member token (expiring after
 /// `auth.member_token_ttl`). `address` is the client's, for its bucket and the audit log.
 pub fn sign_in(
-    services: &Services,
+    services: &impl SignInHost,
     member_id: &str,
     pin: &str,
     address: Option<IpAddr>,
 ) -> Result<String, SignInError> {
-    let guard = &services.sign_in;
-    guard.admit(address, now_ms(services))?;
+    let guard = services.guard();
+    guard.admit(address, services.infra().now_ms())?;
     // The shape of an id is public: one that cannot exist is refused without any work.
     if check_id("member id", member_id).is_err() {
         return Err(SignInError::Refused);
     }
-    let _held = services.locks.member(member_id);
+    let _held = services.locks().member(member_id);
     // Read once the lock is held, so no try weighs attempts against an older "now".
-    let now = now_ms(services);
-    let record = services.store.member(member_id)?;
+    let now = services.infra().now_ms();
+    let record = services.infra().store.member(member_id)?;
     let stored = record.as_ref().map_or(Attempts::default(), |r| Attempts {
         failures: r.failed_sign_ins,
         locked_until_ms: r.locked_until_ms,
@@ -226,8 +240,8 @@ pub fn sign_in(
             record.locked_until_ms = after.locked_until_ms;
             write.members.push(record);
         }
-        services.store.write_people(&write)?;
-        services.store.flush()?;
+        services.infra().store.write_people(&write)?;
+        services.infra().store.flush()?;
         return Err(SignInError::Refused);
     }
     let Some(mut record) = record else {
@@ -246,10 +260,10 @@ pub fn sign_in(
         member: member_id.to_string(),
     };
     let actor = Actor::from(format!("member:{member_id}"));
-    let token =
-        crate::tokens::prepare(services, principal, None, "sign-in", &actor).add_to(&mut write);
-    services.store.write_people(&write)?;
-    services.store.flush()?;
+    let token = crate::tokens::prepare(services.infra(), principal, None, "sign-in", &actor)
+        .add_to(&mut write);
+    services.infra().store.write_people(&write)?;
+    services.infra().store.flush()?;
     Ok(token)
 }
 

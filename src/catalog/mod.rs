@@ -12,11 +12,11 @@ pub use manifest::{apply_manifest, Applied};
 pub use sync::{BlobRef, Change, Page, Station, SyncError};
 pub use view::{Listing, Query, View};
 
+use crate::audit::{audit, Actor};
 use crate::domain::catalog::{CatalogError, Course, CourseState, LessonKind, Variant};
 use crate::domain::catalog_edit::{self, Edit, NewCourse};
 use crate::domain::digest::Sha256;
-use crate::audit::{audit, Actor};
-use crate::services::Services;
+use crate::infra::{HasInfra, Infra};
 use crate::store::{CourseEntry, StoreError};
 use serde_json::json;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
@@ -39,6 +39,20 @@ pub enum CatalogOpError {
     Store(#[from] StoreError),
 }
 
+/// What the catalogue's use cases stand on: the infrastructure and the catalogue's own state.
+pub trait CatalogHost: HasInfra {
+    fn catalog(&self) -> &Catalog;
+}
+
+impl<T: std::ops::Deref> CatalogHost for T
+where
+    T::Target: CatalogHost,
+{
+    fn catalog(&self) -> &Catalog {
+        (**self).catalog()
+    }
+}
+
 /// The write lock and the current read view.
 #[derive(Default)]
 pub struct Catalog {
@@ -48,7 +62,7 @@ pub struct Catalog {
 
 impl Catalog {
     /// The view readers use; built from the store on first use.
-    pub fn view(&self, services: &Services) -> Result<Arc<View>, StoreError> {
+    pub fn view(&self, infra: &Infra) -> Result<Arc<View>, StoreError> {
         if let Some(view) = self
             .view
             .read()
@@ -62,7 +76,7 @@ impl Catalog {
         if let Some(view) = slot.as_ref() {
             return Ok(view.clone());
         }
-        let view = Arc::new(View::load(&services.store)?);
+        let view = Arc::new(View::load(&infra.store)?);
         *slot = Some(view.clone());
         Ok(view)
     }
@@ -76,44 +90,53 @@ impl Catalog {
     }
 
     /// Rebuilds the view after a change, if one is in use (a command-line ingest has none).
-    fn refresh(&self, services: &Services) -> Result<(), StoreError> {
+    fn refresh(&self, infra: &Infra) -> Result<(), StoreError> {
         let mut slot = self.view.write().unwrap_or_else(PoisonError::into_inner);
         if slot.is_some() {
-            *slot = Some(Arc::new(View::load(&services.store)?));
+            *slot = Some(Arc::new(View::load(&infra.store)?));
         }
         Ok(())
     }
 }
 
-fn entry(services: &Services, id: &str) -> Result<CourseEntry, CatalogOpError> {
+fn entry(services: &impl CatalogHost, id: &str) -> Result<CourseEntry, CatalogOpError> {
     services
+        .infra()
         .store
         .course_entry(id)?
         .ok_or_else(|| CatalogOpError::NoCourse(id.to_string()))
 }
 
 /// The course a lesson belongs to.
-pub fn course_of_lesson(services: &Services, lesson: &str) -> Result<String, CatalogOpError> {
+pub fn course_of_lesson(
+    services: &impl CatalogHost,
+    lesson: &str,
+) -> Result<String, CatalogOpError> {
     services
+        .infra()
         .store
         .lesson_course(lesson)?
         .ok_or_else(|| CatalogOpError::NoLesson(lesson.to_string()))
 }
 
 /// A stored blob as a lesson variant. Audio and video must have passed the probe.
-pub fn variant_of(services: &Services, sha256: &str) -> Result<Variant, CatalogOpError> {
+pub fn variant_of(services: &impl CatalogHost, sha256: &str) -> Result<Variant, CatalogOpError> {
     let unknown = || CatalogOpError::UnknownBlob(sha256.to_string());
     let hash = Sha256::parse_hex(sha256).map_err(|_| unknown())?;
-    let meta = services.store.blob_meta(&hash)?.ok_or_else(unknown)?;
+    let meta = services
+        .infra()
+        .store
+        .blob_meta(&hash)?
+        .ok_or_else(unknown)?;
     if LessonKind::Video.accepts(&meta.mime) {
         let unplayable = |reason: String| CatalogOpError::Unplayable {
             sha256: sha256.to_string(),
             reason,
         };
-        if let Some(job) = services.store.job(&hash)?.filter(|j| j.unplayable) {
+        if let Some(job) = services.infra().store.job(&hash)?.filter(|j| j.unplayable) {
             return Err(unplayable(job.error.unwrap_or_default()));
         }
-        if services.store.probe(&hash)?.is_none() {
+        if services.infra().store.probe(&hash)?.is_none() {
             return Err(unplayable(
                 "it has not been probed as playable media".into(),
             ));
@@ -127,14 +150,14 @@ pub fn variant_of(services: &Services, sha256: &str) -> Result<Variant, CatalogO
 }
 
 pub fn create_course(
-    services: &Services,
+    services: &impl CatalogHost,
     new: NewCourse,
     actor: impl Into<Actor>,
 ) -> Result<Course, CatalogOpError> {
-    let catalog = &services.catalog;
+    let catalog = services.catalog();
     let _writer = catalog.write.lock().unwrap_or_else(PoisonError::into_inner);
     let draft = new.draft()?;
-    if services.store.course_entry(&draft.id)?.is_some() {
+    if services.infra().store.course_entry(&draft.id)?.is_some() {
         return Err(CatalogOpError::CourseExists(draft.id));
     }
     let entry = CourseEntry {
@@ -142,15 +165,15 @@ pub fn create_course(
         published: None,
         changed_seq: 0,
     };
-    services.store.save_draft(&entry, &[])?;
+    services.infra().store.save_draft(&entry, &[])?;
     audit(
-        services,
+        services.infra(),
         actor,
         "course.create",
         &draft.id,
         json!({ "draft": draft }),
     )?;
-    services.store.flush()?;
+    services.infra().store.flush()?;
     Ok(draft)
 }
 
@@ -158,12 +181,12 @@ pub fn create_course(
 /// none. All edits apply or none do. Returns the draft, or the published version when the
 /// edits leave nothing unpublished.
 pub fn edit_course(
-    services: &Services,
+    services: &impl CatalogHost,
     id: &str,
     edits: Vec<Edit>,
     actor: impl Into<Actor>,
 ) -> Result<Course, CatalogOpError> {
-    let catalog = &services.catalog;
+    let catalog = services.catalog();
     let _writer = catalog.write.lock().unwrap_or_else(PoisonError::into_inner);
     let mut entry = entry(services, id)?;
     let base = match (&entry.draft, &entry.published) {
@@ -179,7 +202,7 @@ pub fn edit_course(
     let edited = catalog_edit::apply(&base, edits)?;
     let mut new_lessons = Vec::new();
     for lesson in &edited.lessons {
-        match services.store.lesson_course(&lesson.id)? {
+        match services.infra().store.lesson_course(&lesson.id)? {
             Some(owner) if owner != id => {
                 return Err(CatalogError::LessonTaken(lesson.id.clone()).into())
             }
@@ -198,15 +221,15 @@ pub fn edit_course(
     if entry.draft == previous {
         return Ok(entry.draft.or(entry.published).unwrap_or(edited));
     }
-    services.store.save_draft(&entry, &new_lessons)?;
+    services.infra().store.save_draft(&entry, &new_lessons)?;
     audit(
-        services,
+        services.infra(),
         actor,
         "course.edit",
         id,
         json!({ "edits": summary }),
     )?;
-    services.store.flush()?;
+    services.infra().store.flush()?;
     Ok(match (unchanged, entry.published) {
         (true, Some(published)) => published,
         _ => edited,
@@ -215,11 +238,11 @@ pub fn edit_course(
 
 /// Freezes the draft as the next published version (or brings a retired course back).
 pub fn publish(
-    services: &Services,
+    services: &impl CatalogHost,
     id: &str,
     actor: impl Into<Actor>,
 ) -> Result<Course, CatalogOpError> {
-    let catalog = &services.catalog;
+    let catalog = services.catalog();
     let _writer = catalog.write.lock().unwrap_or_else(PoisonError::into_inner);
     let mut entry = entry(services, id)?;
     let mut course = match (entry.draft.take(), &entry.published) {
@@ -246,11 +269,11 @@ pub fn publish(
 
 /// Withdraws a published course: stations drop it at their next sync. Its draft is kept.
 pub fn retire(
-    services: &Services,
+    services: &impl CatalogHost,
     id: &str,
     actor: impl Into<Actor>,
 ) -> Result<Course, CatalogOpError> {
-    let catalog = &services.catalog;
+    let catalog = services.catalog();
     let _writer = catalog.write.lock().unwrap_or_else(PoisonError::into_inner);
     let mut entry = entry(services, id)?;
     let course = match entry.published.as_mut() {
@@ -266,34 +289,34 @@ pub fn retire(
 
 /// Records a change stations must hear of, audits it, and refreshes the readers' view.
 fn announce(
-    services: &Services,
+    services: &impl CatalogHost,
     entry: &CourseEntry,
     frozen: Option<&Course>,
     action: &str,
     actor: Actor,
 ) -> Result<(), CatalogOpError> {
-    let seq = services.store.save_change(entry, frozen)?;
+    let seq = services.infra().store.save_change(entry, frozen)?;
     let version = entry.published.as_ref().map_or(0, |c| c.version);
     audit(
-        services,
+        services.infra(),
         actor,
         action,
         entry.id(),
         json!({ "version": version, "seq": seq }),
     )?;
-    services.store.flush()?;
-    services.catalog.refresh(services)?;
+    services.infra().store.flush()?;
+    services.catalog().refresh(services.infra())?;
     Ok(())
 }
 
 /// Tells stations again about every published course that uses `sha256`, because files made
 /// from it (renditions, HLS, a thumbnail) are now there to fetch. Returns how many courses.
-pub fn files_ready(services: &Services, sha256: &Sha256) -> Result<usize, StoreError> {
-    let catalog = &services.catalog;
+pub fn files_ready(services: &impl CatalogHost, sha256: &Sha256) -> Result<usize, StoreError> {
+    let catalog = services.catalog();
     let _writer = catalog.write.lock().unwrap_or_else(PoisonError::into_inner);
     let hex = sha256.to_hex();
     let mut touched = 0;
-    for entry in services.store.course_entries()? {
+    for entry in services.infra().store.course_entries()? {
         let uses = entry.published.as_ref().is_some_and(|c| {
             c.state == CourseState::Published
                 && c.lessons
@@ -301,13 +324,13 @@ pub fn files_ready(services: &Services, sha256: &Sha256) -> Result<usize, StoreE
                     .any(|l| l.variants.values().any(|v| v.sha256 == hex))
         });
         if uses {
-            services.store.save_change(&entry, None)?;
+            services.infra().store.save_change(&entry, None)?;
             touched += 1;
         }
     }
     if touched > 0 {
-        services.store.flush()?;
-        catalog.refresh(services)?;
+        services.infra().store.flush()?;
+        catalog.refresh(services.infra())?;
     }
     Ok(touched)
 }

@@ -2,8 +2,8 @@
 //! with the reasons and their evidence (`domain::anomaly`), from their stored plays, the
 //! devices their play sessions went to, and the counts of their rejected reports.
 
+use super::LedgerHost;
 use crate::domain::anomaly::{of_plays, shared_devices, Anomaly, Thresholds};
-use crate::services::Services;
 use crate::store::{EntryKind, StoreError};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -23,8 +23,8 @@ pub struct OrgAnomalies {
     pub members: Vec<MemberAnomalies>,
 }
 
-fn thresholds(services: &Services) -> Thresholds {
-    let l = &services.settings.ledger;
+fn thresholds(services: &impl LedgerHost) -> Thresholds {
+    let l = &services.infra().settings.ledger;
     Thresholds {
         day_ms: i64::from(l.anomaly_hours_per_day) * 3_600_000,
         night_min_ms: 3_600_000,
@@ -36,21 +36,21 @@ fn thresholds(services: &Services) -> Thresholds {
 /// The subtree's anomalies in `year`, members in id order; None if there is no such
 /// organisation.
 pub fn org_anomalies(
-    services: &Services,
+    services: &impl LedgerHost,
     org: &str,
     year: i32,
 ) -> Result<Option<OrgAnomalies>, StoreError> {
-    let tree = services.store.org_tree()?;
+    let tree = services.infra().store.org_tree()?;
     if !tree.contains(org) {
         return Ok(None);
     }
-    let calendar = &services.ledger.rules().calendar;
+    let calendar = &services.ledger().rules().calendar;
     let t = thresholds(services);
-    let totals = services.store.year_totals(year)?;
-    let rejected = services.store.rejections(year)?;
+    let totals = services.infra().store.year_totals(year)?;
+    let rejected = services.infra().store.rejections(year)?;
     let mut found: BTreeMap<String, MemberAnomalies> = BTreeMap::new();
     let mut on_devices = Vec::new();
-    for record in services.store.members()? {
+    for record in services.infra().store.members()? {
         let member = record.member;
         let counted = rejected.get(&member.id).copied().unwrap_or_default();
         if !tree.within(&member.org, org) || (!totals.contains_key(&member.id) && counted == (0, 0))
@@ -58,7 +58,7 @@ pub fn org_anomalies(
             continue;
         }
         let mut walls = Vec::new();
-        for entry in services.store.member_entries(&member.id)? {
+        for entry in services.infra().store.member_entries(&member.id)? {
             let session = match &entry.kind {
                 EntryKind::Watch { report, .. } => report.play_session.clone(),
                 _ => None,
@@ -71,7 +71,7 @@ pub fn org_anomalies(
             }
             let media = play.played.iter().map(|(a, b)| (b - a).max(0)).sum::<i64>();
             walls.push((play.wall, media.min(play.duration_ms)));
-            if let Some(device) = session.and_then(|s| services.play_sessions.device_of(&s)) {
+            if let Some(device) = session.and_then(|s| services.play_sessions().device_of(&s)) {
                 on_devices.push((member.id.clone(), device, play.wall));
             }
         }

@@ -13,8 +13,8 @@
 //! for more to join (measured: groups of ~3 became ~12, and single reports 4,200–5,500/s
 //! became 6,100–6,900/s). A lone writer never waits.
 
+use super::LedgerHost;
 use super::Slot;
-use crate::services::Services;
 use crate::store::{LedgerWrite, StoreError};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -129,7 +129,7 @@ impl GroupFlush {
     pub fn wait_blocking(
         &self,
         Ticket(ticket): Ticket,
-        services: &Services,
+        services: &impl LedgerHost,
     ) -> Result<(), StoreError> {
         let mut state = self.lock();
         loop {
@@ -152,7 +152,7 @@ impl GroupFlush {
 
     /// Applies and flushes until every ticket issued is covered, then stops. Called with
     /// `running` set.
-    fn run(&self, services: &Services) {
+    fn run(&self, services: &impl LedgerHost) {
         loop {
             let gather = {
                 let state = self.lock();
@@ -166,12 +166,12 @@ impl GroupFlush {
                 state.waiting_entries = 0;
                 (state.issued, std::mem::take(&mut state.queue))
             };
-            let result = apply(services, &group).and_then(|()| services.store.flush());
+            let result = apply(services, &group).and_then(|()| services.infra().store.flush());
             let release: Vec<String> = group.into_iter().flat_map(|h| h.release).collect();
-            services.ledger.release(&release);
+            services.ledger().release(&release);
             if result.is_err() {
                 // Memory may hold plays the store does not: every member is read afresh.
-                services.ledger.epoch.fetch_add(1, Ordering::SeqCst);
+                services.ledger().epoch.fetch_add(1, Ordering::SeqCst);
             }
             let mut state = self.lock();
             state.last_group = covers - state.flushed.through;
@@ -196,8 +196,8 @@ impl GroupFlush {
 
 /// Waits, without holding a thread, until `ticket` is on disk; starts a flusher on the
 /// blocking pool when none is at work.
-pub async fn wait(services: Arc<Services>, ticket: Ticket) -> Result<(), StoreError> {
-    let flush = &services.ledger.flush;
+pub async fn wait(services: Arc<impl LedgerHost>, ticket: Ticket) -> Result<(), StoreError> {
+    let flush = &services.ledger().flush;
     let mut flushed = flush.flushed.subscribe();
     let start = {
         let mut state = flush.lock();
@@ -207,7 +207,7 @@ pub async fn wait(services: Arc<Services>, ticket: Ticket) -> Result<(), StoreEr
     };
     if start {
         let services = services.clone();
-        tokio::task::spawn_blocking(move || services.ledger.flush.run(&services));
+        tokio::task::spawn_blocking(move || services.ledger().flush.run(&services));
     }
     let seen = flushed
         .wait_for(|f| f.through >= ticket.0)
@@ -223,8 +223,8 @@ pub async fn wait(services: Arc<Services>, ticket: Ticket) -> Result<(), StoreEr
 
 /// Applies a group's writes in one batch, unless one was made from states a failed flush made
 /// stale (then none: the callers are told the write failed, and retry).
-fn apply(services: &Services, group: &[Handover]) -> Result<(), StoreError> {
-    let epoch = services.ledger.epoch.load(Ordering::SeqCst);
+fn apply(services: &impl LedgerHost, group: &[Handover]) -> Result<(), StoreError> {
+    let epoch = services.ledger().epoch.load(Ordering::SeqCst);
     if group.iter().any(|h| h.epoch < epoch) {
         return Err(StoreError::Corrupt {
             tree: "ledger",
@@ -235,5 +235,5 @@ fn apply(services: &Services, group: &[Handover]) -> Result<(), StoreError> {
     if writes.is_empty() {
         return Ok(());
     }
-    services.store.apply_ledger_writes(&writes)
+    services.infra().store.apply_ledger_writes(&writes)
 }

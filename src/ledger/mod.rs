@@ -5,6 +5,7 @@
 //! atomic batch and flushes it; a change is acknowledged only once flushed to disk.
 
 pub mod anomalies;
+mod crediting;
 pub mod evidence;
 mod flush;
 pub mod grants;
@@ -14,20 +15,39 @@ pub mod report;
 pub mod session;
 mod witness;
 
+use crate::catalog::CatalogHost;
 use crate::domain::evidence::{self as rules, Witnessed};
 use crate::domain::ledger::{years_of, MemberLedger, Play, Rules};
-use crate::domain::org::{permits, Action, Member, OrgTree, Principal};
-use crate::domain::watch::{
-    registered, Limits, Registration, Rejection, ReportsPerDay, WatchReport,
-};
-use crate::services::Services;
+use crate::domain::org::Principal;
+use crate::domain::watch::{registered, Registration, Rejection, ReportsPerDay, WatchReport};
 use crate::store::{EntryKind, IdKind, LedgerEntry, LedgerWrite, MemberYear, SeenId, StoreError};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use crediting::{limits, Crediting};
 use flush::Handover;
 pub use flush::{wait as wait_durable, GroupFlush, Ticket};
+
+/// What the ledger's use cases stand on: the catalogue (lessons' durations and languages), the
+/// members' ledgers in memory and the play sessions. The group flush runs on the blocking pool,
+/// hence `'static`.
+pub trait LedgerHost: CatalogHost + Send + Sync + 'static {
+    fn ledger(&self) -> &Ledger;
+    fn play_sessions(&self) -> &evidence::PlaySessions;
+}
+
+impl<T: std::ops::Deref + Send + Sync + 'static> LedgerHost for T
+where
+    T::Target: LedgerHost,
+{
+    fn ledger(&self) -> &Ledger {
+        (**self).ledger()
+    }
+    fn play_sessions(&self) -> &evidence::PlaySessions {
+        (**self).play_sessions()
+    }
+}
 
 /// What became of one report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,13 +116,13 @@ impl Ledger {
     /// the states it was made from.
     fn hand_over<'a>(
         &self,
-        services: &Services,
+        services: &impl LedgerHost,
         write: LedgerWrite,
         release: Vec<String>,
         hold: Vec<Slot>,
         states: impl IntoIterator<Item = &'a MemberState>,
     ) -> Result<Ticket, StoreError> {
-        if let Err(e) = services.store.writable() {
+        if let Err(e) = services.infra().store.writable() {
             self.release(&release);
             return Err(e);
         }
@@ -117,7 +137,11 @@ impl Ledger {
     }
 
     /// The first body seen under a report id, counting writes not in the store yet.
-    fn seen_report(&self, services: &Services, id: &str) -> Result<Option<SeenId>, StoreError> {
+    fn seen_report(
+        &self,
+        services: &impl LedgerHost,
+        id: &str,
+    ) -> Result<Option<SeenId>, StoreError> {
         let held = self
             .pending
             .lock()
@@ -126,7 +150,7 @@ impl Ledger {
             .cloned();
         match held {
             Some(seen) => Ok(Some(seen)),
-            None => services.store.seen_id(IdKind::Report, id),
+            None => services.infra().store.seen_id(IdKind::Report, id),
         }
     }
 
@@ -148,7 +172,7 @@ impl Ledger {
     /// another request holds it (then that one's).
     fn reserve(
         &self,
-        services: &Services,
+        services: &impl LedgerHost,
         id: &str,
         member: &str,
         digest: &str,
@@ -157,7 +181,7 @@ impl Ledger {
         if let Some(held) = pending.get(id) {
             return Ok(Some(held.clone()));
         }
-        if let Some(seen) = services.store.seen_id(IdKind::Report, id)? {
+        if let Some(seen) = services.infra().store.seen_id(IdKind::Report, id)? {
             return Ok(Some(seen));
         }
         let seen = SeenId {
@@ -204,11 +228,11 @@ pub(crate) fn file_entry(
 
 /// A member's plays and registrations, as stored.
 pub(crate) fn history(
-    services: &Services,
+    services: &impl LedgerHost,
     member: &str,
 ) -> Result<(Vec<Play>, Vec<Registration>), StoreError> {
     let (mut plays, mut registrations) = (Vec::new(), Vec::new());
-    for entry in services.store.member_entries(member)? {
+    for entry in services.infra().store.member_entries(member)? {
         file_entry(entry.kind, &mut plays, &mut registrations);
     }
     Ok((plays, registrations))
@@ -216,20 +240,20 @@ pub(crate) fn history(
 
 /// A member's state, read from the store the first time.
 pub(crate) fn load<'a>(
-    services: &Services,
+    services: &impl LedgerHost,
     guard: &'a mut Option<MemberState>,
     member: &str,
 ) -> Result<&'a mut MemberState, StoreError> {
-    let epoch = services.ledger.epoch.load(Ordering::SeqCst);
+    let epoch = services.ledger().epoch.load(Ordering::SeqCst);
     if guard.as_ref().is_some_and(|state| state.epoch != epoch) {
         *guard = None;
     }
     if guard.is_none() {
-        let calendar = &services.ledger.rules().calendar;
+        let calendar = &services.ledger().rules().calendar;
         let (mut plays, mut registrations) = (Vec::new(), Vec::new());
         let mut reports_per_day = ReportsPerDay::default();
         let mut session_use: HashMap<String, i64> = HashMap::new();
-        for entry in services.store.member_entries(member)? {
+        for entry in services.infra().store.member_entries(member)? {
             let watched = match &entry.kind {
                 EntryKind::Watch { report, .. } => Some(report.evidence_id().map(str::to_string)),
                 _ => None,
@@ -243,7 +267,7 @@ pub(crate) fn load<'a>(
             }
         }
         *guard = Some(MemberState {
-            ledger: MemberLedger::new(plays, services.ledger.rules()),
+            ledger: MemberLedger::new(plays, services.ledger().rules()),
             registrations,
             reports_per_day,
             session_use,
@@ -299,50 +323,6 @@ pub(crate) fn add_plays(
     added
 }
 
-pub(crate) fn limits(services: &Services) -> Limits {
-    let l = &services.settings.ledger;
-    Limits {
-        offline_max_age_ms: l.offline_max_age.as_millis() as i64,
-        max_clock_skew_ms: l.max_clock_skew.as_millis() as i64,
-    }
-}
-
-/// Who may credit whom; the organisation tree is read only for managers, who need it.
-pub(crate) struct Crediting<'a> {
-    caller: &'a Principal,
-    tree: Arc<OrgTree>,
-}
-
-impl<'a> Crediting<'a> {
-    pub(crate) fn new(services: &Services, caller: &'a Principal) -> Result<Self, StoreError> {
-        let tree = match caller {
-            Principal::Manager { .. } => services.store.org_tree()?,
-            _ => Arc::default(),
-        };
-        Ok(Crediting { caller, tree })
-    }
-
-    /// The member, if this caller may credit them.
-    pub(crate) fn member(
-        &self,
-        services: &Services,
-        id: &str,
-    ) -> Result<Result<Member, Rejection>, StoreError> {
-        let Some(record) = services.store.member(id)? else {
-            return Ok(Err(Rejection::UnknownMember(id.to_string())));
-        };
-        if permits(
-            self.caller,
-            &Action::CreditMember(&record.member),
-            &self.tree,
-        ) {
-            Ok(Ok(record.member))
-        } else {
-            Ok(Err(Rejection::Forbidden(id.to_string())))
-        }
-    }
-}
-
 /// A report that passed the checks needing no lock: its play (wall as witnessed), the wall it
 /// claimed (corrected), and its play session when its basis is one.
 struct Accepted {
@@ -355,29 +335,29 @@ struct Accepted {
 
 /// Credits watch reports, each on its own; returns once everything accepted is on disk.
 pub fn submit(
-    services: &Services,
+    services: &impl LedgerHost,
     caller: &Principal,
     actor: &str,
     reports: Vec<WatchReport>,
 ) -> Result<Vec<Outcome>, StoreError> {
     let (outcomes, ticket) = submit_unflushed(services, caller, actor, reports)?;
-    services.ledger.flush.wait_blocking(ticket, services)?;
+    services.ledger().flush.wait_blocking(ticket, services)?;
     Ok(outcomes)
 }
 
 /// Credits watch reports, each on its own, and writes what was accepted in one batch with
 /// each member's new totals once. Nothing may be acknowledged before the ticket is durable.
 pub fn submit_unflushed(
-    services: &Services,
+    services: &impl LedgerHost,
     caller: &Principal,
     actor: &str,
     reports: Vec<WatchReport>,
 ) -> Result<(Vec<Outcome>, Ticket), StoreError> {
-    let ledger = &services.ledger;
-    let crediting = Crediting::new(services, caller)?;
-    let view = services.catalog.view(services)?;
-    let now = services.now_ms() as i64;
-    let limits = limits(services);
+    let ledger = &services.ledger();
+    let crediting = Crediting::new(services.infra(), caller)?;
+    let view = services.catalog().view(services.infra())?;
+    let now = services.infra().now_ms() as i64;
+    let limits = limits(services.infra());
     let mut outcomes: Vec<Option<Outcome>> = vec![None; reports.len()];
     let sent_for: Vec<String> = reports.iter().map(|r| r.member.clone()).collect();
     let mut members: HashMap<String, Result<(), Rejection>> = HashMap::new();
@@ -389,7 +369,9 @@ pub fn submit_unflushed(
         let member_ok = match members.get(&report.member) {
             Some(known) => known.clone(),
             None => {
-                let known = crediting.member(services, &report.member)?.map(|_| ());
+                let known = crediting
+                    .member(services.infra(), &report.member)?
+                    .map(|_| ());
                 members.insert(report.member.clone(), known.clone());
                 known
             }
@@ -452,7 +434,7 @@ pub fn submit_unflushed(
     let mut reserved = Vec::new();
     let mut touched: BTreeMap<String, BTreeSet<i32>> = BTreeMap::new();
     let rules = ledger.rules();
-    let daily_cap = services.settings.ledger.max_reports_per_member_day;
+    let daily_cap = services.infra().settings.ledger.max_reports_per_member_day;
     let written = (|| -> Result<(), StoreError> {
         for Accepted {
             n,

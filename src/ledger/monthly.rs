@@ -4,8 +4,8 @@
 //! that report shows.
 
 use super::report::requirement;
+use super::LedgerHost;
 use crate::domain::months::{registered_by_month, watched_by_month, MonthCalendar};
-use crate::services::Services;
 use crate::store::StoreError;
 use serde::Serialize;
 
@@ -32,24 +32,24 @@ pub struct OrgMonths {
 
 /// The subtree's credit per month of `year`; None if there is no such organisation.
 pub fn org_months(
-    services: &Services,
+    services: &impl LedgerHost,
     org: &str,
     year: i32,
 ) -> Result<Option<OrgMonths>, MonthsError> {
-    let tree = services.store.org_tree()?;
+    let tree = services.infra().store.org_tree()?;
     if !tree.contains(org) {
         return Ok(None);
     }
-    let zone = &services.settings.ledger.timezone;
+    let zone = &services.infra().settings.ledger.timezone;
     let bounds = MonthCalendar::new(zone)
         .map_err(|e| MonthsError::Calendar(year, e))?
         .bounds(year)
         .ok_or_else(|| MonthsError::Calendar(year, format!("year out of range in {zone}")))?;
-    let rules = services.ledger.rules();
+    let rules = services.ledger().rules();
     // Only members with totals kept for the year have anything to place.
-    let totals = services.store.year_totals(year)?;
+    let totals = services.infra().store.year_totals(year)?;
     let mut months_ms = [0i64; 12];
-    for record in services.store.members()? {
+    for record in services.infra().store.members()? {
         let member = &record.member;
         let Some(kept) = totals.get(&member.id) else {
             continue;

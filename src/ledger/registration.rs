@@ -1,11 +1,11 @@
 //! Hours a manager registers for offline activities (lectures, party days), with a reason.
 //! A correction is a new entry that names the one it corrects; nothing is ever edited.
 
+use super::LedgerHost;
 use super::{load, year_totals};
 use crate::domain::org::Principal;
 use crate::domain::org::{permits, Action};
 use crate::domain::watch::{Registration, RegistrationError, Rejection};
-use crate::services::Services;
 use crate::store::{EntryKind, IdKind, LedgerEntry, LedgerWrite, SeenId, StoreError};
 use sha2::Digest as _;
 use std::sync::PoisonError;
@@ -22,15 +22,15 @@ pub enum RegisterError {
 
 /// Records a registration; `Ok(false)` when this very entry was recorded before.
 pub fn register(
-    services: &Services,
+    services: &impl LedgerHost,
     caller: &Principal,
     actor: &str,
     member: &str,
     registration: Registration,
 ) -> Result<bool, RegisterError> {
     registration.check()?;
-    let tree = services.store.org_tree()?;
-    let Some(record) = services.store.member(member)? else {
+    let tree = services.infra().store.org_tree()?;
+    let Some(record) = services.infra().store.member(member)? else {
         // Only those who may learn that an id is missing are told so.
         let why = if permits(caller, &Action::SeeMissing, &tree) {
             Rejection::UnknownMember(member.into())
@@ -42,12 +42,13 @@ pub fn register(
     if !permits(caller, &Action::RegisterHours(&record.member), &tree) {
         return Err(RegisterError::Refused(Rejection::Forbidden(member.into())));
     }
-    let slot = services.ledger.slot(member);
+    let slot = services.ledger().slot(member);
     let mut guard = slot.lock().unwrap_or_else(PoisonError::into_inner);
-    let _id = services.ledger.id_lock(&registration.id);
+    let _id = services.ledger().id_lock(&registration.id);
     let json = serde_json::to_vec(&registration).unwrap_or_default();
     let digest = hex::encode(sha2::Sha256::digest(&json));
     if let Some(seen) = services
+        .infra()
         .store
         .seen_id(IdKind::Registration, &registration.id)?
     {
@@ -74,7 +75,7 @@ pub fn register(
         )],
         totals: vec![(year, member.to_string(), year_totals(state, year))],
         entries: vec![LedgerEntry {
-            at_ms: services.now_ms() as i64,
+            at_ms: services.infra().now_ms() as i64,
             actor: actor.to_string(),
             member: member.to_string(),
             kind: EntryKind::Registration(registration),
@@ -83,7 +84,7 @@ pub fn register(
     };
     let handed =
         services
-            .ledger
+            .ledger()
             .hand_over(services, write, vec![], vec![slot.clone()], guard.as_ref());
     let ticket = match handed {
         Ok(ticket) => ticket,
@@ -94,6 +95,6 @@ pub fn register(
     };
     drop(guard);
     // The id stays locked until the registration is in the store (and on disk).
-    services.ledger.flush.wait_blocking(ticket, services)?;
+    services.ledger().flush.wait_blocking(ticket, services)?;
     Ok(true)
 }

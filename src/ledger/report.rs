@@ -1,18 +1,18 @@
 //! What the ledger says: a member's hours and resume positions, and an organisation's year
 //! rolled up its subtree — as one set of rows that becomes JSON or CSV.
 
+use super::LedgerHost;
 use super::{load, year_totals};
 use crate::domain::csv_cell::cell;
 use crate::domain::hours::{roll_up, MemberYearLine, OrgSummary, Requirement};
 use crate::domain::org::Member;
-use crate::services::Services;
 use crate::store::StoreError;
 use serde::Serialize;
 use std::borrow::Cow;
 use std::sync::PoisonError;
 
-pub fn requirement(services: &Services) -> Requirement {
-    let l = &services.settings.ledger;
+pub fn requirement(services: &impl LedgerHost) -> Requirement {
+    let l = &services.infra().settings.ledger;
     Requirement {
         minutes_per_hour: l.minutes_per_hour,
         member_hours: l.member_hours,
@@ -21,11 +21,9 @@ pub fn requirement(services: &Services) -> Requirement {
 }
 
 /// The year the server's clock is in.
-pub fn this_year(services: &Services) -> i32 {
-    let rules = services.ledger.rules();
-    rules
-        .calendar
-        .year_of(services.now_ms() as i64)
+pub fn this_year(services: &impl LedgerHost) -> i32 {
+    let rules = services.ledger().rules();
+    rules.calendar.year_of(services.infra().now_ms() as i64)
 }
 
 #[derive(Debug, Serialize)]
@@ -50,12 +48,13 @@ pub struct LessonHours {
     pub duration_ms: Option<u64>,
 }
 
-pub fn hours(services: &Services, member: &Member, year: i32) -> Result<Hours, StoreError> {
+pub fn hours(services: &impl LedgerHost, member: &Member, year: i32) -> Result<Hours, StoreError> {
     let totals = services
+        .infra()
         .store
         .member_year(&member.id, year)?
         .unwrap_or_default();
-    let view = services.catalog.view(services)?;
+    let view = services.catalog().view(services.infra())?;
     let standing = requirement(services).standing(member, totals.credited_ms(), totals.centralised);
     Ok(Hours {
         member: member.id.clone(),
@@ -87,8 +86,8 @@ pub struct Resume {
     pub at_ms: i64,
 }
 
-pub fn resume(services: &Services, member: &str) -> Result<Vec<Resume>, StoreError> {
-    let slot = services.ledger.slot(member);
+pub fn resume(services: &impl LedgerHost, member: &str) -> Result<Vec<Resume>, StoreError> {
+    let slot = services.ledger().slot(member);
     let mut guard = slot.lock().unwrap_or_else(PoisonError::into_inner);
     let state = load(services, &mut guard, member)?;
     Ok(state
@@ -110,17 +109,18 @@ pub struct OrgReport {
 }
 
 pub fn org_report(
-    services: &Services,
+    services: &impl LedgerHost,
     org: &str,
     year: i32,
 ) -> Result<Option<OrgReport>, StoreError> {
-    let orgs = services.store.orgs()?;
+    let orgs = services.infra().store.orgs()?;
     let Some(top) = orgs.iter().find(|o| o.id == org).cloned() else {
         return Ok(None);
     };
-    let tree = services.store.org_tree()?;
-    let totals = services.store.year_totals(year)?;
+    let tree = services.infra().store.org_tree()?;
+    let totals = services.infra().store.year_totals(year)?;
     let members: Vec<MemberYearLine> = services
+        .infra()
         .store
         .members()?
         .into_iter()
@@ -192,7 +192,7 @@ pub struct MemberRow {
     pub centralised_trainings: u32,
 }
 
-pub fn member_rows(services: &Services, report: &OrgReport) -> Vec<MemberRow> {
+pub fn member_rows(services: &impl LedgerHost, report: &OrgReport) -> Vec<MemberRow> {
     let requirement = requirement(services);
     report
         .members
@@ -274,14 +274,14 @@ pub fn members_csv(rows: &[MemberRow]) -> Result<Vec<u8>, csv::Error> {
 
 /// Recomputes every member's totals from the ledger's entries and lists where the kept totals
 /// differ (none, unless something went wrong).
-pub fn verify(services: &Services) -> Result<Vec<String>, StoreError> {
+pub fn verify(services: &impl LedgerHost) -> Result<Vec<String>, StoreError> {
     use crate::domain::ledger::{MemberLedger, Play};
     use crate::domain::watch::Registration;
-    let rules = services.ledger.rules();
+    let rules = services.ledger().rules();
     // Gather each member's plays first and credit them in one pass, as loading does.
     let mut gathered: std::collections::BTreeMap<String, (Vec<Play>, Vec<Registration>)> =
         Default::default();
-    for entry in services.store.ledger_entries()? {
+    for entry in services.infra().store.ledger_entries()? {
         let (plays, registrations) = gathered.entry(entry.member).or_default();
         super::file_entry(entry.kind, plays, registrations);
     }
@@ -302,7 +302,7 @@ pub fn verify(services: &Services) -> Result<Vec<String>, StoreError> {
             )
         })
         .collect();
-    let kept = services.store.all_totals()?;
+    let kept = services.infra().store.all_totals()?;
     let mut problems = Vec::new();
     let mut recomputed = std::collections::BTreeMap::new();
     for (member, state) in &by_member {

@@ -2,12 +2,13 @@
 //! with the playback; each present member is then credited their overlap, as a centralised
 //! training.
 
-use super::{add_plays, load, Crediting};
+use super::crediting::{self, Crediting};
+use super::LedgerHost;
+use super::{add_plays, load};
 use crate::domain::group::{Attendance, GroupSession, Playback};
 use crate::domain::lang::Lang;
 use crate::domain::org::Principal;
 use crate::domain::watch::{check_report_id, Rejection};
-use crate::services::Services;
 use crate::store::{DeliveredTo, EntryKind, LedgerWrite, StoreError};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -92,9 +93,14 @@ fn offset(device_clock: Option<Timestamp>, now: i64) -> i64 {
     device_clock.map_or(0, |c| now - c.as_millisecond())
 }
 
-fn own(services: &Services, caller: &Principal, id: &str) -> Result<GroupSession, SessionError> {
+fn own(
+    services: &impl LedgerHost,
+    caller: &Principal,
+    id: &str,
+) -> Result<GroupSession, SessionError> {
     let (station, _) = station(caller)?;
     let session = services
+        .infra()
         .store
         .group_session(id)?
         .ok_or_else(|| SessionError::NotFound(id.to_string()))?;
@@ -108,32 +114,32 @@ fn own(services: &Services, caller: &Principal, id: &str) -> Result<GroupSession
 }
 
 /// Writes a session's state and waits until it is on disk.
-fn save(services: &Services, session: GroupSession) -> Result<GroupSession, SessionError> {
+fn save(services: &impl LedgerHost, session: GroupSession) -> Result<GroupSession, SessionError> {
     let write = LedgerWrite {
         session: Some(session.clone()),
         ..LedgerWrite::default()
     };
     let ticket = services
-        .ledger
+        .ledger()
         .hand_over(services, write, vec![], vec![], [])?;
     // The caller holds the sessions lock until the session is in the store (and on disk).
-    services.ledger.flush.wait_blocking(ticket, services)?;
+    services.ledger().flush.wait_blocking(ticket, services)?;
     Ok(session)
 }
 
 pub fn open(
-    services: &Services,
+    services: &impl LedgerHost,
     caller: &Principal,
     open: Open,
 ) -> Result<GroupSession, SessionError> {
     let (station, org) = station(caller)?;
     check_report_id(&open.id).map_err(|e| SessionError::Invalid(e.to_string()))?;
-    let view = services.catalog.view(services)?;
+    let view = services.catalog().view(services.infra())?;
     let (_, lesson) = view.lesson(&open.lesson).ok_or_else(|| {
         SessionError::Invalid(Rejection::UnknownLesson(open.lesson.clone()).to_string())
     })?;
-    let _lock = services.ledger.sessions();
-    if services.store.group_session(&open.id)?.is_some() {
+    let _lock = services.ledger().sessions();
+    if services.infra().store.group_session(&open.id)?.is_some() {
         return Err(SessionError::Exists(open.id));
     }
     let session = GroupSession {
@@ -143,7 +149,7 @@ pub fn open(
         lesson: open.lesson,
         lang: open.lang,
         duration_ms: i64::try_from(lesson.duration_ms).unwrap_or(i64::MAX),
-        opened_ms: services.now_ms() as i64,
+        opened_ms: services.infra().now_ms() as i64,
         attendance: Vec::new(),
         playback: None,
     };
@@ -151,17 +157,17 @@ pub fn open(
 }
 
 pub fn check(
-    services: &Services,
+    services: &impl LedgerHost,
     caller: &Principal,
     id: &str,
     checks: Checks,
 ) -> Result<GroupSession, SessionError> {
-    let _lock = services.ledger.sessions();
+    let _lock = services.ledger().sessions();
     let mut session = own(services, caller, id)?;
-    let crediting = Crediting::new(services, caller)?;
-    let shift = offset(checks.device_clock, services.now_ms() as i64);
+    let crediting = Crediting::new(services.infra(), caller)?;
+    let shift = offset(checks.device_clock, services.infra().now_ms() as i64);
     for event in checks.events {
-        if let Err(rejection) = crediting.member(services, &event.member)? {
+        if let Err(rejection) = crediting.member(services.infra(), &event.member)? {
             return Err(SessionError::Invalid(rejection.to_string()));
         }
         session.attendance.push(Attendance {
@@ -175,24 +181,24 @@ pub fn check(
 
 /// Ends the session with its playback and credits everyone present, in one write.
 pub fn end(
-    services: &Services,
+    services: &impl LedgerHost,
     caller: &Principal,
     id: &str,
     end: End,
     actor: &str,
 ) -> Result<Vec<Credited>, SessionError> {
-    let _lock = services.ledger.sessions();
+    let _lock = services.ledger().sessions();
     let mut session = own(services, caller, id)?;
     // The station answers for the session, on media the server delivered to it.
-    let view = services.catalog.view(services)?;
+    let view = services.catalog().view(services.infra())?;
     if let Some((_, lesson)) = view.lesson(&session.lesson) {
         let to = DeliveredTo::Station(session.station.clone());
-        if !super::evidence::lesson_delivered(&services.store, &to, lesson)? {
+        if !super::evidence::lesson_delivered(&services.infra().store, &to, lesson)? {
             let no = Rejection::from(crate::domain::evidence::NoEvidence::NotDeliveredToStation);
             return Err(SessionError::Invalid(no.to_string()));
         }
     }
-    let now = services.now_ms() as i64;
+    let now = services.infra().now_ms() as i64;
     let shift = offset(end.device_clock, now);
     let wall = (
         end.wall.0.as_millisecond() + shift,
@@ -205,7 +211,7 @@ pub fn end(
     }
     // The playback obeys what a watch report must: a day at most, not in the future, not
     // older than offline reports are kept for.
-    super::limits(services)
+    crediting::limits(services.infra())
         .check_wall(wall.0, wall.1, now)
         .map_err(|why| SessionError::Invalid(format!("the playback: {why}")))?;
     let clamp = |ms: u64| i64::try_from(ms).unwrap_or(i64::MAX);
@@ -218,14 +224,17 @@ pub fn end(
             .collect(),
         position_ms: clamp(end.position_ms),
     });
-    let rules = services.ledger.rules();
+    let rules = services.ledger().rules();
     let mut by_member: BTreeMap<String, Vec<crate::domain::ledger::Play>> = BTreeMap::new();
     for (member, play) in session.plays() {
         by_member.entry(member).or_default().push(play);
     }
     // Hold every member until the write is done, so nobody reads plays not yet stored.
     // Members are locked in id order; nothing else holds two members at once.
-    let slots: Vec<_> = by_member.keys().map(|m| services.ledger.slot(m)).collect();
+    let slots: Vec<_> = by_member
+        .keys()
+        .map(|m| services.ledger().slot(m))
+        .collect();
     let mut guards: Vec<_> = slots
         .iter()
         .map(|slot| slot.lock().unwrap_or_else(PoisonError::into_inner))
@@ -247,7 +256,7 @@ pub fn end(
         });
     }
     write.session = Some(session);
-    let handed = services.ledger.hand_over(
+    let handed = services.ledger().hand_over(
         services,
         write,
         vec![],
@@ -264,17 +273,17 @@ pub fn end(
         }
     };
     drop(guards);
-    services.ledger.flush.wait_blocking(ticket, services)?;
+    services.ledger().flush.wait_blocking(ticket, services)?;
     Ok(credited)
 }
 
 /// Why a member's own report may not name this session, if it may not.
 pub(crate) fn check_report(
-    services: &Services,
+    services: &impl LedgerHost,
     session: &str,
     member: &str,
 ) -> Result<Option<String>, StoreError> {
-    let Some(found) = services.store.group_session(session)? else {
+    let Some(found) = services.infra().store.group_session(session)? else {
         return Ok(Some(format!("no group session {session:?}")));
     };
     let checked_in = found

@@ -3,11 +3,11 @@
 //! rejected for want of evidence.
 
 use super::evidence::{self, SessionHead};
+use super::LedgerHost;
 use super::Outcome;
 use crate::domain::evidence::{attended_part, unattended, Answer, Basis, NoEvidence, Witnessed};
 use crate::domain::ledger::Play;
 use crate::domain::watch::{Rejection, WatchReport};
-use crate::services::Services;
 use crate::store::{DeliveredTo, StoreError};
 use std::collections::BTreeMap;
 
@@ -18,7 +18,7 @@ pub(super) type Witnessing = (Play, (i64, i64), Option<(String, Witnessed)>);
 /// session witnessed, the wall it claimed, and the session. A session's report is credited only
 /// for a lesson whose media `/media` delivered under it.
 pub(super) fn witness(
-    services: &Services,
+    services: &impl LedgerHost,
     view: &crate::catalog::View,
     basis: Basis<'_>,
     report: &WatchReport,
@@ -27,7 +27,7 @@ pub(super) fn witness(
     skew_ms: i64,
 ) -> Result<Result<Witnessing, Rejection>, StoreError> {
     let claimed = play.wall;
-    let sessions = &services.play_sessions;
+    let sessions = &services.play_sessions();
     let witness = match evidence::witnessed(sessions, basis, report, now, skew_ms) {
         Ok(witness) => witness,
         Err(no) => return Ok(Err(no.into())),
@@ -51,7 +51,7 @@ pub(super) fn witness(
         (None, _) => None,
     };
     if let (Some(to), Some((_, lesson))) = (to, view.lesson(&report.lesson)) {
-        if !evidence::lesson_delivered(&services.store, &to, lesson)? {
+        if !evidence::lesson_delivered(&services.infra().store, &to, lesson)? {
             return Ok(Err(match to {
                 DeliveredTo::Session(_) if report.grant.is_some() => NoEvidence::NotDownloaded,
                 DeliveredTo::Session(_) => NoEvidence::NotDelivered,
@@ -72,20 +72,20 @@ pub(super) fn witness(
 /// The first piece of the play's wall the member attended: outside every stretch after an
 /// attention check of its session went unanswered past the grace.
 fn attended(
-    services: &Services,
+    services: &impl LedgerHost,
     head: &SessionHead,
     witnessed: &Witnessed,
     report: &WatchReport,
     play: &Play,
     claimed: (i64, i64),
 ) -> Result<(i64, i64), NoEvidence> {
-    let l = &services.settings.ledger;
+    let l = &services.infra().settings.ledger;
     if !l.attention_checks {
         return Ok(play.wall);
     }
     let horizon = play.wall.1 - witnessed.issued_ms;
     let checks = services
-        .play_sessions
+        .play_sessions()
         .checks(head, l.attention_interval_ms(), horizon);
     let offset = claimed.0 - report.wall.0.as_millisecond();
     let answers: Vec<Answer> = report
@@ -112,7 +112,7 @@ fn attended(
 /// Counts the reports rejected for want of evidence per member, for the anomalies report. A
 /// count that cannot be written is logged; the answer to the sender stands.
 pub(super) fn count_rejections(
-    services: &Services,
+    services: &impl LedgerHost,
     members: &[String],
     outcomes: &[Outcome],
     now: i64,
@@ -125,9 +125,9 @@ pub(super) fn count_rejections(
             c.1 += u32::from(matches!(no, NoEvidence::Unattended { .. }));
         }
     }
-    let year = services.ledger.rules().calendar.year_of(now);
+    let year = services.ledger().rules().calendar.year_of(now);
     for (member, added) in counts {
-        if let Err(e) = services.store.count_rejections(year, member, added) {
+        if let Err(e) = services.infra().store.count_rejections(year, member, added) {
             tracing::warn!(error = %e, member, "rejections could not be counted");
         }
     }

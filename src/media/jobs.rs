@@ -11,7 +11,7 @@ use super::MediaError;
 use crate::config::Settings;
 use crate::domain::digest::Sha256;
 use crate::domain::media::{plan_ladder, Probe};
-use crate::infra::{AddBlobError, Infra};
+use crate::infra::{AddBlobError, HasInfra};
 use crate::store::{Job, JobStatus, StoreError};
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex};
@@ -68,17 +68,16 @@ pub fn admit(settings: &Settings, path: &Path) -> Result<Probe, ProbeError> {
 /// What the pipeline needs of the application it runs in: the infrastructure, the wake-up its
 /// workers wait on, and someone to tell when a job's files are stored. The pipeline calls no use
 /// case itself: the catalogue and the uploads waiting for a source's files hear of it here.
-pub trait JobHost: Send + Sync {
-    fn infra(&self) -> &Infra;
+pub trait JobHost: HasInfra + Send + Sync {
     fn wakeup(&self) -> &Wakeup;
     /// Everything made from `source` is stored; an error fails the job (it is tried again).
     fn files_ready(&self, source: &Sha256) -> Result<(), StoreError>;
 }
 
-impl<T: JobHost + ?Sized> JobHost for Arc<T> {
-    fn infra(&self) -> &Infra {
-        (**self).infra()
-    }
+impl<T: std::ops::Deref + Send + Sync> JobHost for T
+where
+    T::Target: JobHost,
+{
     fn wakeup(&self) -> &Wakeup {
         (**self).wakeup()
     }

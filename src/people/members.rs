@@ -1,14 +1,13 @@
 //! Members: created, changed, moved, disabled and enabled, each under the member's lock and
 //! written with its audit entry (and any revoked tokens) in one transaction.
 
-use super::{commit, hash_pin, now_ms, Actor, PeopleOpError};
+use super::{commit, hash_pin, Actor, PeopleHost, PeopleOpError};
 use crate::domain::org::{check_id, Member, Principal};
-use crate::services::Services;
 use crate::store::{MemberRecord, PeopleWrite};
 
 /// Creates a member in an existing organisation.
 pub fn create_member(
-    services: &Services,
+    services: &impl PeopleHost,
     member: &Member,
     pin: &str,
     actor: impl Into<Actor>,
@@ -16,14 +15,14 @@ pub fn create_member(
     member.validate()?;
     for org in member.orgs() {
         check_id("organisation id", org)?;
-        if services.store.org(org)?.is_none() {
+        if services.infra().store.org(org)?.is_none() {
             return Err(PeopleOpError::UnknownOrg(org.to_string()));
         }
     }
     // Hashed before the lock is taken: Argon2 is the slow part, and needs no record.
     let pin_hash = hash_pin(pin)?;
-    let _held = services.locks.member(&member.id);
-    if services.store.member(&member.id)?.is_some() {
+    let _held = services.locks().member(&member.id);
+    if services.infra().store.member(&member.id)?.is_some() {
         return Err(PeopleOpError::Exists(format!("member {:?}", member.id)));
     }
     let record = MemberRecord {
@@ -34,7 +33,7 @@ pub fn create_member(
         disabled: false,
     };
     let entry = actor.into().entry(
-        now_ms(services),
+        services.infra().now_ms(),
         "member.create",
         &member.id,
         serde_json::json!({ "after": member }),
@@ -82,14 +81,15 @@ pub struct MemberView {
 /// Applies a change to a member (a move between organisations among them); the audit log keeps
 /// the record before and after, so history stays intact.
 pub fn change_member(
-    services: &Services,
+    services: &impl PeopleHost,
     id: &str,
     change: &MemberChange,
     actor: impl Into<Actor>,
 ) -> Result<MemberView, PeopleOpError> {
     let actor = actor.into();
-    let _held = services.locks.member(id);
+    let _held = services.locks().member(id);
     let mut record = services
+        .infra()
         .store
         .member(id)?
         .ok_or_else(|| PeopleOpError::NotFound(format!("member {id:?}")))?;
@@ -113,21 +113,27 @@ pub fn change_member(
     }
     m.validate()?;
     for org in m.orgs() {
-        if services.store.org(org)?.is_none() {
+        if services.infra().store.org(org)?.is_none() {
             return Err(PeopleOpError::UnknownOrg(org.to_string()));
         }
     }
     if let Some(disabled) = change.disabled {
         record.disabled = disabled;
     }
-    let now = now_ms(services);
+    let now = services.infra().now_ms();
     let mut write = PeopleWrite::default();
     if record.disabled && !was_disabled {
         let principal = Principal::Member {
             member: id.to_string(),
         };
-        let hashes = services.store.tokens_of(&principal)?;
-        crate::tokens::revoke_into(services, &hashes, &actor, "member disabled", &mut write)?;
+        let hashes = services.infra().store.tokens_of(&principal)?;
+        crate::tokens::revoke_into(
+            services.infra(),
+            &hashes,
+            &actor,
+            "member disabled",
+            &mut write,
+        )?;
     }
     let after = MemberView {
         member: record.member.clone(),

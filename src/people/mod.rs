@@ -14,7 +14,7 @@ pub use terminals::{change_terminal, create_terminal, rotate_terminal_token, Ter
 pub use crate::tokens::{authenticate, issue_token, new_token, revoke_token, token_hash};
 
 use crate::domain::org::{check_pin, Org, PeopleError};
-use crate::services::Services;
+use crate::infra::HasInfra;
 use crate::store::{PeopleWrite, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -35,16 +35,28 @@ pub enum PeopleOpError {
     Store(#[from] StoreError),
 }
 
-pub(crate) fn now_ms(infra: &crate::infra::Infra) -> u64 {
-    infra.now_ms()
-}
-
 pub use crate::audit::Actor;
 
+/// What the people use cases stand on: the infrastructure, and the locks their changes are made
+/// under so that none undoes another.
+pub trait PeopleHost: HasInfra {
+    fn locks(&self) -> &Locks;
+}
+
+/// Through any pointer to a host (`Arc`, actix's `Data`, a reference).
+impl<T: std::ops::Deref> PeopleHost for T
+where
+    T::Target: PeopleHost,
+{
+    fn locks(&self) -> &Locks {
+        (**self).locks()
+    }
+}
+
 /// Writes a change with its audit entries and makes it durable before answering.
-fn commit(services: &Services, write: &PeopleWrite) -> Result<(), StoreError> {
-    services.store.write_people(write)?;
-    services.store.flush()
+fn commit(services: &impl PeopleHost, write: &PeopleWrite) -> Result<(), StoreError> {
+    services.infra().store.write_people(write)?;
+    services.infra().store.flush()
 }
 
 /// Hashes a PIN with Argon2id.
@@ -61,14 +73,15 @@ pub fn hash_pin(pin: &str) -> Result<String, PeopleOpError> {
 
 /// Creates an organisation under an existing parent (or a new top committee).
 pub fn create_org(
-    services: &Services,
+    services: &impl PeopleHost,
     org: &Org,
     actor: impl Into<Actor>,
 ) -> Result<(), PeopleOpError> {
-    let _held = services.locks.orgs();
+    let _held = services.locks().orgs();
     let parent_kind = match &org.parent {
         Some(parent) => Some(
             services
+                .infra()
                 .store
                 .org(parent)?
                 .ok_or_else(|| PeopleOpError::UnknownOrg(parent.clone()))?
@@ -77,11 +90,11 @@ pub fn create_org(
         None => None,
     };
     org.validate(parent_kind)?;
-    if services.store.org(&org.id)?.is_some() {
+    if services.infra().store.org(&org.id)?.is_some() {
         return Err(PeopleOpError::Exists(format!("organisation {:?}", org.id)));
     }
     let entry = actor.into().entry(
-        now_ms(services),
+        services.infra().now_ms(),
         "org.create",
         &org.id,
         serde_json::json!({ "after": org }),
@@ -96,15 +109,16 @@ pub fn create_org(
 
 /// Moves an organisation under a new parent (with its whole subtree) or renames it.
 pub fn change_org(
-    services: &Services,
+    services: &impl PeopleHost,
     id: &str,
     name: Option<String>,
     parent: Option<String>,
     actor: impl Into<Actor>,
 ) -> Result<Org, PeopleOpError> {
     // One change of the tree at a time: two moves checked apart could close a cycle together.
-    let _held = services.locks.orgs();
+    let _held = services.locks().orgs();
     let mut org = services
+        .infra()
         .store
         .org(id)?
         .ok_or_else(|| PeopleOpError::NotFound(format!("organisation {id:?}")))?;
@@ -114,11 +128,12 @@ pub fn change_org(
     }
     let parent_kind = match parent.as_ref().or(org.parent.as_ref()) {
         Some(p) => {
-            if services.store.org_tree()?.within(p, id) {
+            if services.infra().store.org_tree()?.within(p, id) {
                 return Err(PeopleError::Cycle.into());
             }
             Some(
                 services
+                    .infra()
                     .store
                     .org(p)?
                     .ok_or_else(|| PeopleOpError::UnknownOrg(p.clone()))?
@@ -132,7 +147,7 @@ pub fn change_org(
     }
     org.validate(parent_kind)?;
     let entry = actor.into().entry(
-        now_ms(services),
+        services.infra().now_ms(),
         "org.update",
         id,
         serde_json::json!({ "before": before, "after": org }),

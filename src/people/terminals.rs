@@ -2,11 +2,10 @@
 //! token that replaces the old; each under the station's lock and written with its audit
 //! entries in one transaction.
 
-use super::{commit, now_ms, Actor, PeopleOpError};
+use super::{commit, Actor, PeopleHost, PeopleOpError};
 use crate::domain::catalog::Audience;
 use crate::domain::lang::Lang;
 use crate::domain::org::{check_id, PeopleError, Principal};
-use crate::services::Services;
 use crate::store::{PeopleWrite, Terminal};
 
 fn principal_of(terminal: &Terminal) -> Principal {
@@ -16,14 +15,24 @@ fn principal_of(terminal: &Terminal) -> Principal {
     }
 }
 
-fn token_for(services: &Services, terminal: &Terminal, actor: &Actor) -> crate::tokens::Issued {
+fn token_for(
+    services: &impl PeopleHost,
+    terminal: &Terminal,
+    actor: &Actor,
+) -> crate::tokens::Issued {
     let label = format!("station {}", terminal.id);
-    crate::tokens::prepare(services, principal_of(terminal), None, &label, actor)
+    crate::tokens::prepare(
+        services.infra(),
+        principal_of(terminal),
+        None,
+        &label,
+        actor,
+    )
 }
 
 /// Registers a station of an existing organisation and returns its token (shown once).
 pub fn create_terminal(
-    services: &Services,
+    services: &impl PeopleHost,
     terminal: &Terminal,
     actor: impl Into<Actor>,
 ) -> Result<String, PeopleOpError> {
@@ -32,11 +41,11 @@ pub fn create_terminal(
     if terminal.name.trim().is_empty() {
         return Err(PeopleError::NoName.into());
     }
-    if services.store.org(&terminal.org)?.is_none() {
+    if services.infra().store.org(&terminal.org)?.is_none() {
         return Err(PeopleOpError::UnknownOrg(terminal.org.clone()));
     }
-    let _held = services.locks.terminal(&terminal.id);
-    if services.store.terminal(&terminal.id)?.is_some() {
+    let _held = services.locks().terminal(&terminal.id);
+    if services.infra().store.terminal(&terminal.id)?.is_some() {
         return Err(PeopleOpError::Exists(format!("station {:?}", terminal.id)));
     }
     // A station is registered to be used: it starts enabled, with its token.
@@ -46,7 +55,7 @@ pub fn create_terminal(
     };
     let mut write = PeopleWrite::default();
     write.audit.push(actor.entry(
-        now_ms(services),
+        services.infra().now_ms(),
         "terminal.create",
         &terminal.id,
         serde_json::json!({ "after": terminal }),
@@ -70,14 +79,15 @@ pub struct TerminalChange {
 }
 
 pub fn change_terminal(
-    services: &Services,
+    services: &impl PeopleHost,
     id: &str,
     change: &TerminalChange,
     actor: impl Into<Actor>,
 ) -> Result<Terminal, PeopleOpError> {
     let actor = actor.into();
-    let _held = services.locks.terminal(id);
+    let _held = services.locks().terminal(id);
     let mut terminal = services
+        .infra()
         .store
         .terminal(id)?
         .ok_or_else(|| PeopleOpError::NotFound(format!("station {id:?}")))?;
@@ -99,11 +109,17 @@ pub fn change_terminal(
     }
     let mut write = PeopleWrite::default();
     if terminal.disabled && !before.disabled {
-        let hashes = services.store.tokens_of(&principal_of(&terminal))?;
-        crate::tokens::revoke_into(services, &hashes, &actor, "station disabled", &mut write)?;
+        let hashes = services.infra().store.tokens_of(&principal_of(&terminal))?;
+        crate::tokens::revoke_into(
+            services.infra(),
+            &hashes,
+            &actor,
+            "station disabled",
+            &mut write,
+        )?;
     }
     write.audit.push(actor.entry(
-        now_ms(services),
+        services.infra().now_ms(),
         "terminal.update",
         id,
         serde_json::json!({ "before": before, "after": terminal }),
@@ -116,13 +132,14 @@ pub fn change_terminal(
 /// A new token for a station, every earlier one revoked in the same transaction: a lost or
 /// stolen device stops crediting the moment its replacement is set up.
 pub fn rotate_terminal_token(
-    services: &Services,
+    services: &impl PeopleHost,
     id: &str,
     actor: impl Into<Actor>,
 ) -> Result<String, PeopleOpError> {
     let actor = actor.into();
-    let _held = services.locks.terminal(id);
+    let _held = services.locks().terminal(id);
     let terminal = services
+        .infra()
         .store
         .terminal(id)?
         .ok_or_else(|| PeopleOpError::NotFound(format!("station {id:?}")))?;
@@ -130,8 +147,8 @@ pub fn rotate_terminal_token(
         return Err(PeopleOpError::Disabled(format!("station {id:?}")));
     }
     let mut write = PeopleWrite::default();
-    let hashes = services.store.tokens_of(&principal_of(&terminal))?;
-    crate::tokens::revoke_into(services, &hashes, &actor, "rotated", &mut write)?;
+    let hashes = services.infra().store.tokens_of(&principal_of(&terminal))?;
+    crate::tokens::revoke_into(services.infra(), &hashes, &actor, "rotated", &mut write)?;
     let token = token_for(services, &terminal, &actor).add_to(&mut write);
     commit(services, &write)?;
     Ok(token)

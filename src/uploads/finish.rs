@@ -1,7 +1,7 @@
 //! What happens around and after the bytes: expired uploads swept away, and a finished upload
 //! turned into a blob, probed, queued for processing and attached to its lesson when ready.
 
-use super::{claim, declared_type, find, now_ms, part_path, remove, UploadOpError};
+use super::{claim, declared_type, find, now_ms, part_path, remove, UploadOpError, UploadsHost};
 use crate::catalog;
 use crate::domain::catalog_edit::Edit;
 use crate::domain::digest::Sha256;
@@ -10,7 +10,6 @@ use crate::domain::media_type;
 use crate::domain::upload::{blob_type, Attach, BlobType, Upload, UploadState};
 use crate::media::isolation::{ProbeError, WorkerError};
 use crate::media::jobs;
-use crate::services::Services;
 use crate::store::{BlobMeta, StoreError};
 use std::collections::HashSet;
 use std::io;
@@ -18,10 +17,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// Removes unfinished uploads past their expiry, and files no upload owns. Returns how many.
-pub fn sweep(services: &Arc<Services>) -> Result<usize, UploadOpError> {
+pub fn sweep(services: &Arc<impl UploadsHost>) -> Result<usize, UploadOpError> {
     let now = now_ms(services);
     let mut removed = 0;
-    let uploads = services.store.uploads()?;
+    let uploads = services.infra().store.uploads()?;
     for upload in &uploads {
         if upload.state == UploadState::Receiving && upload.expires_ms <= now {
             if let Ok(_claim) = claim(services, &upload.id) {
@@ -31,12 +30,13 @@ pub fn sweep(services: &Arc<Services>) -> Result<usize, UploadOpError> {
         }
     }
     let known: HashSet<String> = uploads.iter().map(|u| format!("{}.part", u.id)).collect();
-    let dir = services.settings.storage.data_dir.join("uploads");
+    let dir = services.infra().settings.storage.data_dir.join("uploads");
     if let Ok(entries) = std::fs::read_dir(&dir) {
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             if !known.contains(&name)
                 && services
+                    .infra()
                     .store
                     .upload(name.trim_end_matches(".part"))?
                     .is_none()
@@ -50,8 +50,8 @@ pub fn sweep(services: &Arc<Services>) -> Result<usize, UploadOpError> {
 }
 
 /// Finishes uploads a stop interrupted, then sweeps on a timer, on its own thread.
-pub fn spawn_housekeeping(services: Arc<Services>) -> io::Result<()> {
-    for upload in services.store.uploads().unwrap_or_default() {
+pub fn spawn_housekeeping(services: Arc<impl UploadsHost>) -> io::Result<()> {
+    for upload in services.infra().store.uploads().unwrap_or_default() {
         if matches!(
             upload.state,
             UploadState::Verifying | UploadState::Moving { .. }
@@ -67,12 +67,12 @@ pub fn spawn_housekeeping(services: Arc<Services>) -> io::Result<()> {
                 Ok(n) => tracing::info!(removed = n, "expired uploads removed"),
                 Err(e) => tracing::warn!(error = %e, "upload sweep failed"),
             }
-            std::thread::sleep(services.settings.uploads.sweep_every);
+            std::thread::sleep(services.infra().settings.uploads.sweep_every);
         })?;
     Ok(())
 }
 
-pub(super) fn spawn_finish(services: Arc<Services>, id: String) {
+pub(super) fn spawn_finish(services: Arc<impl UploadsHost>, id: String) {
     let spawned = std::thread::Builder::new()
         .name("upload-finish".into())
         .spawn(move || {
@@ -87,13 +87,13 @@ pub(super) fn spawn_finish(services: Arc<Services>, id: String) {
 
 /// A complete upload becomes a blob: audio and video are probed first (an unplayable file is
 /// rejected with the probe's reason) and queued for processing; text is attached at once.
-fn finish(services: &Services, id: &str) -> Result<(), UploadOpError> {
+fn finish(services: &impl UploadsHost, id: &str) -> Result<(), UploadOpError> {
     let mut upload = find(services, id)?;
     let path = part_path(services, id);
     // Checked again here: a record created under older rules may declare anything.
     let blob_type = blob_type(
         &declared_type(&upload.metadata),
-        &services.settings.uploads.allowed_types,
+        &services.infra().settings.uploads.allowed_types,
     );
     let media = blob_type == Ok(BlobType::Probed);
     let mut probed = None;
@@ -102,8 +102,8 @@ fn finish(services: &Services, id: &str) -> Result<(), UploadOpError> {
             upload.state = UploadState::Rejected {
                 reason: refused.to_string(),
             };
-            services.store.put_upload(&upload)?;
-            services.store.flush()?;
+            services.infra().store.put_upload(&upload)?;
+            services.infra().store.flush()?;
             let _ = std::fs::remove_file(&path);
             return Ok(());
         }
@@ -112,27 +112,27 @@ fn finish(services: &Services, id: &str) -> Result<(), UploadOpError> {
                 Ok(probe) => probed = Some(probe),
                 Err(reason) => {
                     upload.state = UploadState::Rejected { reason };
-                    services.store.put_upload(&upload)?;
-                    services.store.flush()?;
+                    services.infra().store.put_upload(&upload)?;
+                    services.infra().store.flush()?;
                     let _ = std::fs::remove_file(&path);
                     return Ok(());
                 }
             }
         }
         // Record the hash before the file moves, so a crash in between can be finished.
-        let (sha256, size) = services.blobs.hash_file(&path)?;
+        let (sha256, size) = services.infra().blobs.hash_file(&path)?;
         upload.state = UploadState::Moving {
             sha256: sha256.to_hex(),
             size,
         };
-        services.store.put_upload(&upload)?;
-        services.store.flush()?;
+        services.infra().store.put_upload(&upload)?;
+        services.infra().store.flush()?;
     }
     let UploadState::Moving { sha256, size } = upload.state.clone() else {
         return Ok(());
     };
     let hash = Sha256::parse_hex(&sha256).map_err(|e| UploadOpError::BadTarget(e.to_string()))?;
-    services.blobs.move_in(&path, &hash)?;
+    services.infra().blobs.move_in(&path, &hash)?;
     let filename = upload
         .metadata
         .get("filename")
@@ -141,7 +141,11 @@ fn finish(services: &Services, id: &str) -> Result<(), UploadOpError> {
     // Probed above, unless this finishes a move a stop interrupted.
     let probe = match probed {
         Some(probe) => Some(probe),
-        None if media => jobs::admit(&services.settings, &services.blobs.path(&hash)).ok(),
+        None if media => jobs::admit(
+            &services.infra().settings,
+            &services.infra().blobs.path(&hash),
+        )
+        .ok(),
         None => None,
     };
     // Never the declared string: the probe's type, or a fixed one from the list.
@@ -154,19 +158,20 @@ fn finish(services: &Services, id: &str) -> Result<(), UploadOpError> {
         size,
         mime: mime.to_string(),
         filename,
-        created_ms: services.now_ms(),
+        created_ms: services.infra().now_ms(),
     };
-    services.store.insert_blob_meta(&hash, &meta)?;
+    services.infra().store.insert_blob_meta(&hash, &meta)?;
     let queued = match &probe {
         Some(probe) => jobs::register(services, &hash, probe)?,
         None => false,
     };
     upload.state = UploadState::Stored { sha256 };
-    services.store.put_upload(&upload)?;
-    services.store.flush()?;
+    services.infra().store.put_upload(&upload)?;
+    services.infra().store.flush()?;
     // Text, audio without pictures, and media already processed are ready now.
     let ready = !queued
         && services
+            .infra()
             .store
             .job(&hash)?
             .is_none_or(|j| j.status == crate::store::JobStatus::Ready);
@@ -181,24 +186,24 @@ fn finish(services: &Services, id: &str) -> Result<(), UploadOpError> {
 /// its worker, or the whole server, is refused after `media.max_attempts` tries, at start-up
 /// as well, instead of being probed again on every start.
 fn verify(
-    services: &Services,
+    services: &impl UploadsHost,
     upload: &mut Upload,
     path: &Path,
 ) -> Result<Result<Probe, String>, UploadOpError> {
-    let max = services.settings.media.max_attempts;
+    let max = services.infra().settings.media.max_attempts;
     let mut death = None;
     while retry_after_interruption(upload.verify_attempts, max) {
         upload.verify_attempts += 1;
-        services.store.put_upload(upload)?;
-        services.store.flush()?;
-        match jobs::admit(&services.settings, path) {
+        services.infra().store.put_upload(upload)?;
+        services.infra().store.flush()?;
+        match jobs::admit(&services.infra().settings, path) {
             Ok(probe) => return Ok(Ok(probe)),
             Err(ProbeError::Unplayable(reason)) => return Ok(Err(reason.to_string())),
             Err(ProbeError::Worker(e @ WorkerError::Start { .. })) => {
                 // The server's fault, not the file's: this try does not count.
                 upload.verify_attempts -= 1;
-                services.store.put_upload(upload)?;
-                services.store.flush()?;
+                services.infra().store.put_upload(upload)?;
+                services.infra().store.flush()?;
                 return Err(e.into());
             }
             Err(ProbeError::Worker(e)) => {
@@ -215,9 +220,9 @@ fn verify(
 
 /// Attaches every stored upload of `sha256` that names a lesson; called once the file is
 /// ready (for video, when its renditions are made).
-pub fn attach_ready(services: &Services, sha256: &Sha256) -> Result<(), StoreError> {
+pub fn attach_ready(services: &impl UploadsHost, sha256: &Sha256) -> Result<(), StoreError> {
     let hex = sha256.to_hex();
-    for mut upload in services.store.uploads()? {
+    for mut upload in services.infra().store.uploads()? {
         let stored = matches!(&upload.state, UploadState::Stored { sha256 } if *sha256 == hex);
         let Some(target) = upload.attach.as_mut().filter(|a| stored && !a.done) else {
             continue;
@@ -225,13 +230,13 @@ pub fn attach_ready(services: &Services, sha256: &Sha256) -> Result<(), StoreErr
         let outcome = attach(services, &hex, target, &upload.owner);
         target.done = true;
         target.error = outcome.err().map(|e| e.to_string());
-        services.store.put_upload(&upload)?;
+        services.infra().store.put_upload(&upload)?;
     }
-    services.store.flush()
+    services.infra().store.flush()
 }
 
 fn attach(
-    services: &Services,
+    services: &impl UploadsHost,
     sha256: &str,
     target: &Attach,
     actor: &str,

@@ -3,13 +3,12 @@
 //! blob — probed, queued for processing, and attached to its lesson when ready.
 
 use crate::blobs::BlobError;
-use crate::catalog;
+use crate::catalog::{self, CatalogHost};
 use crate::domain::lang::Lang;
 use crate::domain::representation::content_type_for;
 use crate::domain::upload::{
     blob_type, creation_length, Attach, Upload, UploadAccess, UploadError, UploadState, UploadUse,
 };
-use crate::services::Services;
 use crate::store::StoreError;
 use std::collections::{BTreeMap, HashSet};
 use std::fs::{File, OpenOptions};
@@ -52,35 +51,47 @@ pub struct Uploader {
     pub admin: bool,
 }
 
+/// What the upload use cases stand on: the catalogue (a finished upload is attached to its
+/// lesson), the media pipeline (it is queued there) and the uploads being written. Finishing runs
+/// on a thread of its own, hence `'static`.
+pub trait UploadsHost: CatalogHost + crate::media::jobs::JobHost + 'static {
+    fn writing(&self) -> &Writing;
+}
+
+impl<T: std::ops::Deref + Send + Sync + 'static> UploadsHost for T
+where
+    T::Target: UploadsHost,
+{
+    fn writing(&self) -> &Writing {
+        (**self).writing()
+    }
+}
+
 /// Uploads being written right now: one request at a time per upload.
 #[derive(Default)]
-pub struct Writing(Mutex<HashSet<String>>);
+pub struct Writing(Arc<Mutex<HashSet<String>>>);
 
 /// Holds an upload for one writer until dropped.
 pub struct Claim {
-    services: Arc<Services>,
+    writing: Arc<Mutex<HashSet<String>>>,
     id: String,
 }
 
 impl Drop for Claim {
     fn drop(&mut self) {
-        let writing = &self.services.upload_writers.0;
-        let mut set = writing.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut set = self.writing.lock().unwrap_or_else(PoisonError::into_inner);
         set.remove(&self.id);
     }
 }
 
-pub(crate) fn claim(services: &Arc<Services>, id: &str) -> Result<Claim, UploadOpError> {
-    let mut set = services
-        .upload_writers
-        .0
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
+pub(crate) fn claim(host: &impl UploadsHost, id: &str) -> Result<Claim, UploadOpError> {
+    let writing = &host.writing().0;
+    let mut set = writing.lock().unwrap_or_else(PoisonError::into_inner);
     if !set.insert(id.to_string()) {
         return Err(UploadOpError::Busy(id.to_string()));
     }
     Ok(Claim {
-        services: services.clone(),
+        writing: writing.clone(),
         id: id.to_string(),
     })
 }
@@ -99,8 +110,9 @@ pub fn make_dir(
 
 /// Where an upload's bytes wait: under the data folder, beside the blobs, so finishing is a
 /// rename, and outside the temp area that start-up sweeps.
-pub fn part_path(services: &Services, id: &str) -> PathBuf {
+pub fn part_path(services: &impl UploadsHost, id: &str) -> PathBuf {
     services
+        .infra()
         .settings
         .storage
         .data_dir
@@ -108,12 +120,12 @@ pub fn part_path(services: &Services, id: &str) -> PathBuf {
         .join(format!("{id}.part"))
 }
 
-pub(crate) fn now_ms(services: &Services) -> i64 {
-    services.now_ms() as i64
+pub(crate) fn now_ms(services: &impl UploadsHost) -> i64 {
+    services.infra().now_ms() as i64
 }
 
-fn expiry(services: &Services) -> i64 {
-    now_ms(services) + services.settings.uploads.expire_after.as_millis() as i64
+fn expiry(services: &impl UploadsHost) -> i64 {
+    now_ms(services) + services.infra().settings.uploads.expire_after.as_millis() as i64
 }
 
 /// The media type an upload declares: its `filetype`, else from its file name.
@@ -142,13 +154,13 @@ fn attach_of(metadata: &BTreeMap<String, String>) -> Result<Option<Attach>, Uplo
 
 /// Records a new upload and its empty file.
 pub fn create(
-    services: &Services,
+    services: &impl UploadsHost,
     owner: &str,
     length: Option<u64>,
     deferred: bool,
     metadata: BTreeMap<String, String>,
 ) -> Result<Upload, UploadOpError> {
-    let settings = &services.settings.uploads;
+    let settings = &services.infra().settings.uploads;
     let length = creation_length(length, deferred, settings.max_size)?;
     blob_type(&declared_type(&metadata), &settings.allowed_types)?;
     let attach = attach_of(&metadata)?;
@@ -158,6 +170,7 @@ pub fn create(
     }
     let now = now_ms(services);
     let in_flight = services
+        .infra()
         .store
         .uploads()?
         .iter()
@@ -168,10 +181,13 @@ pub fn create(
     }
     let id = hex::encode(rand::random::<[u8; 16]>());
     let path = part_path(services, &id);
-    make_dir(&services.settings.storage.data_dir, crate::disk::sync_dir)?;
+    make_dir(
+        &services.infra().settings.storage.data_dir,
+        crate::disk::sync_dir,
+    )?;
     File::create(&path)?.sync_all()?;
     // The new file's name is durable only once its folder's entry is.
-    crate::disk::sync_dir(&services.settings.storage.data_dir.join(UPLOADS))?;
+    crate::disk::sync_dir(&services.infra().settings.storage.data_dir.join(UPLOADS))?;
     let upload = Upload {
         id,
         owner: owner.to_string(),
@@ -184,14 +200,15 @@ pub fn create(
         attach,
         verify_attempts: 0,
     };
-    services.store.put_upload(&upload)?;
-    services.store.flush()?;
+    services.infra().store.put_upload(&upload)?;
+    services.infra().store.flush()?;
     Ok(upload)
 }
 
 /// An upload, unless it is unknown.
-pub fn find(services: &Services, id: &str) -> Result<Upload, UploadOpError> {
+pub fn find(services: &impl UploadsHost, id: &str) -> Result<Upload, UploadOpError> {
     services
+        .infra()
         .store
         .upload(id)?
         .ok_or_else(|| UploadOpError::NotFound(id.to_string()))
@@ -199,7 +216,7 @@ pub fn find(services: &Services, id: &str) -> Result<Upload, UploadOpError> {
 
 /// An upload `who` may use for `what`; someone else's is not found, as an unknown one is.
 pub fn find_for(
-    services: &Services,
+    services: &impl UploadsHost,
     id: &str,
     who: &Uploader,
     what: UploadUse,
@@ -223,7 +240,7 @@ pub struct Append {
 /// Checks a PATCH and opens the upload's file at its offset, dropping any bytes a crash left
 /// beyond what was acknowledged.
 pub fn begin_append(
-    services: &Arc<Services>,
+    services: &Arc<impl UploadsHost>,
     id: &str,
     who: &Uploader,
     content_type_ok: bool,
@@ -241,7 +258,7 @@ pub fn begin_append(
         offset,
         length,
         body_len,
-        services.settings.uploads.max_size,
+        services.infra().settings.uploads.max_size,
     )?;
     let mut file = OpenOptions::new()
         .write(true)
@@ -259,7 +276,7 @@ pub fn begin_append(
 /// Records `written` more bytes (already fsynced) and, if that completes the upload, starts
 /// finishing it in the background. Returns the upload as recorded.
 pub fn commit_append(
-    services: &Arc<Services>,
+    services: &Arc<impl UploadsHost>,
     append: Append,
     written: u64,
 ) -> Result<Upload, UploadOpError> {
@@ -272,8 +289,8 @@ pub fn commit_append(
     if upload.is_complete() {
         upload.state = UploadState::Verifying;
     }
-    services.store.put_upload(&upload)?;
-    services.store.flush()?;
+    services.infra().store.put_upload(&upload)?;
+    services.infra().store.flush()?;
     if upload.state == UploadState::Verifying {
         finish::spawn_finish(services.clone(), upload.id.clone());
     }
@@ -288,20 +305,24 @@ pub fn abandon_append(append: Append) -> Result<(), UploadOpError> {
 }
 
 /// Removes an upload and its bytes.
-pub fn terminate(services: &Arc<Services>, id: &str, who: &Uploader) -> Result<(), UploadOpError> {
+pub fn terminate(
+    services: &Arc<impl UploadsHost>,
+    id: &str,
+    who: &Uploader,
+) -> Result<(), UploadOpError> {
     find_for(services, id, who, UploadUse::End)?;
     let _claim = claim(services, id)?;
     find(services, id)?;
     remove(services, id)
 }
 
-pub(crate) fn remove(services: &Services, id: &str) -> Result<(), UploadOpError> {
+pub(crate) fn remove(services: &impl UploadsHost, id: &str) -> Result<(), UploadOpError> {
     match std::fs::remove_file(part_path(services, id)) {
         Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e.into()),
         _ => {}
     }
-    services.store.remove_upload(id)?;
-    services.store.flush()?;
+    services.infra().store.remove_upload(id)?;
+    services.infra().store.flush()?;
     Ok(())
 }
 
