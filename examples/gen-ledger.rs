@@ -150,7 +150,7 @@ fn stations(orgs_file: &str, tokens_file: &str) -> Res<()> {
         let [org, name, "branch", _] = f[..] else {
             continue;
         };
-        let terminal = yuanjiao::store::Terminal {
+        let terminal = yuanjiao::repo::Terminal {
             id: format!("st-{org}"),
             name: format!("{name} station"),
             org: org.into(),

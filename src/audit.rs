@@ -2,7 +2,7 @@
 //! the people trees.
 
 use crate::infra::Infra;
-use crate::store::{AuditEntry, StoreError};
+use crate::repo::{AuditEntry, StoreError};
 
 /// Who makes a change, as the audit log names them: a role or name, and the id of the token
 /// they acted with (see `GET /api/v1/tokens`), when they had one.
@@ -74,10 +74,7 @@ pub fn audit(
     subject: &str,
     detail: serde_json::Value,
 ) -> Result<(), StoreError> {
-    infra.store.audit(
-        &actor
-            .into()
-            .entry(infra.now_ms(), action, subject, detail),
-    )
+    infra
+        .store
+        .audit(&actor.into().entry(infra.now_ms(), action, subject, detail))
 }
-

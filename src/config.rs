@@ -55,29 +55,8 @@ pub struct UploadSettings {
 }
 
 pub use crate::config_ledger::LedgerSettings;
-
-/// A bad value, named by its key.
-pub(crate) fn invalid(key: &str, reason: String) -> Result<(), ConfigError> {
-    Err(ConfigError::Invalid {
-        key: key.into(),
-        reason,
-    })
-}
-
-/// Durations written as "90d" or "5m".
-pub(crate) mod humantime_serde_duration {
-    use serde::{Deserialize, Deserializer, Serializer};
-    use std::time::Duration;
-
-    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&humantime::format_duration(*d).to_string())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        let text = String::deserialize(d)?;
-        humantime::parse_duration(&text).map_err(serde::de::Error::custom)
-    }
-}
+pub use crate::config_values::ConfigError;
+use crate::config_values::{humantime_serde_duration, invalid};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -274,12 +253,6 @@ impl Default for Settings {
             },
         }
     }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("configuration key {key}: {reason}")]
-    Invalid { key: String, reason: String },
 }
 
 impl Settings {

@@ -1,8 +1,7 @@
 //! The `[ledger]` section of the configuration: how study hours are counted and what a
 //! credited minute must rest on.
 
-use crate::config::humantime_serde_duration;
-use crate::config::{invalid, ConfigError};
+use crate::config_values::{humantime_serde_duration, invalid, ConfigError};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

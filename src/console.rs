@@ -8,8 +8,8 @@ use std::time::Instant;
 use yuanjiao::domain::digest::Sha256;
 use yuanjiao::ingest::{FileOutcome, IngestObserver};
 use yuanjiao::media::jobs;
+use yuanjiao::repo::JobStatus;
 use yuanjiao::services::Services;
-use yuanjiao::store::JobStatus;
 
 pub struct Console {
     bars: bool,

@@ -9,14 +9,14 @@ use crate::config::Settings;
 use crate::disk::FreeSpaceFloor;
 use crate::domain::media_type::served;
 use crate::domain::representation::content_type_for;
-use crate::store::{BlobMeta, Store, StoreError};
+use crate::repo::{BlobMeta, Repositories, StoreError};
 use std::io::{self, Read};
 use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
 pub struct Infra {
     pub settings: Settings,
-    pub store: Store,
+    pub store: Box<dyn Repositories>,
     pub blobs: BlobStore,
     pub floor: FreeSpaceFloor,
     pub clock: Arc<dyn Clock>,
@@ -72,7 +72,7 @@ impl Infra {
         std::fs::create_dir_all(&dir).map_err(data_dir_error)?;
         let floor = FreeSpaceFloor::new(&dir, settings.storage.min_free_bytes);
         let blobs = BlobStore::open(&dir, floor.clone()).map_err(data_dir_error)?;
-        let store = Store::open(&dir, floor.clone())?;
+        let store = Box::new(crate::store::Store::open(&dir, floor.clone())?);
         let fallbacks = settings.fallbacks();
         Ok(Infra {
             settings,

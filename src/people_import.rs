@@ -9,8 +9,8 @@
 use crate::domain::lang::Lang;
 use crate::domain::org::{check_pin, Member, PeopleError, Post};
 use crate::people::{hash_pin, Actor, PeopleOpError};
+use crate::repo::{MemberRecord, PeopleWrite};
 use crate::services::Services;
-use crate::store::{MemberRecord, PeopleWrite};
 use serde::Deserialize;
 use std::io::Read;
 

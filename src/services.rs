@@ -6,7 +6,7 @@
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::digest::Sha256;
-use crate::store::StoreError;
+use crate::repo::StoreError;
 use std::sync::Arc;
 
 pub use crate::infra::{AddBlobError, Infra, OpenError};
@@ -57,7 +57,7 @@ impl Services {
         }
         let ledger = crate::ledger::Ledger::new(settings.ledger_rules());
         let sign_in = crate::sign_in::Guard::new(&settings.auth);
-        let play_sessions = crate::ledger::evidence::PlaySessions::open(store)?;
+        let play_sessions = crate::ledger::evidence::PlaySessions::open(&**store)?;
         // Deliveries under sessions older than any report the ledger still takes back them.
         let kept_ms = settings.ledger.offline_max_age.as_millis() as i64 + 86_400_000;
         let pruned = store.prune_deliveries(infra.now_ms() as i64 - kept_ms)?;

@@ -6,8 +6,8 @@ use clap::Subcommand;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use yuanjiao::domain::org::{Org, Principal};
+use yuanjiao::repo::Terminal;
 use yuanjiao::services::Services;
-use yuanjiao::store::Terminal;
 
 #[derive(Subcommand)]
 pub enum OrgCommand {

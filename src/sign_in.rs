@@ -8,7 +8,7 @@ use crate::config::AuthSettings;
 use crate::domain::org::{check_id, Principal};
 use crate::domain::throttle::{Attempts, Bucket, Rate};
 use crate::people::{Actor, PeopleHost};
-use crate::store::{PeopleWrite, StoreError};
+use crate::repo::{PeopleWrite, StoreError};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};

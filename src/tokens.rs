@@ -2,10 +2,10 @@
 //! without their secrets, and taken back one by one, with their member or station, or by
 //! rotating a station's. Every change is written with its audit entry in one transaction.
 
-use crate::domain::org::{Principal, TokenOwner};
 use crate::audit::Actor;
+use crate::domain::org::{Principal, TokenOwner};
 use crate::infra::Infra;
-use crate::store::{AuditEntry, PeopleWrite, StoreError, TokenRecord};
+use crate::repo::{AuditEntry, PeopleWrite, StoreError, TokenRecord};
 use base64::Engine as _;
 use serde::Serialize;
 use sha2::Digest as _;

@@ -17,7 +17,7 @@ use yuanjiao::domain::catalog::{Audience, CourseState};
 use yuanjiao::domain::org::Principal;
 use yuanjiao::domain::upload::UploadState;
 use yuanjiao::people;
-use yuanjiao::store::Terminal;
+use yuanjiao::repo::Terminal;
 
 /// A bad link between the browser and the server: relays bytes both ways, but closes the first
 /// connection that carries more than `cut_after` bytes towards the server, in the middle of

@@ -179,7 +179,7 @@ async fn county_with(adjust: impl FnOnce(&mut yuanjiao::config::Settings)) -> (T
         {
             assert_eq!(
                 job.status,
-                yuanjiao::store::JobStatus::Ready,
+                yuanjiao::repo::JobStatus::Ready,
                 "{:?}",
                 job.error
             );
@@ -460,7 +460,7 @@ async fn an_attention_check_pauses_the_lesson_until_one_tap_answers_it_in_the_me
     );
     let entries = app.services.store.member_entries(MEMBER).unwrap();
     let answered = entries.iter().any(|e| match &e.kind {
-        yuanjiao::store::EntryKind::Watch { report, .. } => !report.attention.is_empty(),
+        yuanjiao::repo::EntryKind::Watch { report, .. } => !report.attention.is_empty(),
         _ => false,
     });
     assert!(answered, "no report carried the answers");

@@ -13,7 +13,7 @@ use support::TestApp;
 use yuanjiao::domain::catalog::Audience;
 use yuanjiao::domain::org::{Field, Member, Post, Principal};
 use yuanjiao::people;
-use yuanjiao::store::Terminal;
+use yuanjiao::repo::Terminal;
 
 // ---------------------------------------------------------------------------------------------
 // Callers and requests

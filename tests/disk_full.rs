@@ -68,7 +68,7 @@ async fn a_small_disk_filled_up_refuses_writes_before_it_is_full() {
         matches!(
             refusal,
             AddBlobError::Blob(yuanjiao::blobs::BlobError::Space(_))
-                | AddBlobError::Store(yuanjiao::store::StoreError::Space(_))
+                | AddBlobError::Store(yuanjiao::repo::StoreError::Space(_))
         ),
         "refused by the floor, not by the full disk: {refusal}"
     );

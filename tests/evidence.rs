@@ -230,7 +230,7 @@ async fn a_stations_week_old_offline_batch_credits_without_play_sessions() {
 #[tokio::test]
 async fn a_station_is_credited_only_for_lessons_delivered_to_it() {
     let county = County::new().await;
-    let terminal = yuanjiao::store::Terminal {
+    let terminal = yuanjiao::repo::Terminal {
         id: "st-2".into(),
         name: "新站".into(),
         org: "branch".into(),

@@ -14,8 +14,8 @@ use yuanjiao::clock::SystemClock;
 use yuanjiao::config::Settings;
 use yuanjiao::domain::digest::Sha256;
 use yuanjiao::media::jobs;
+use yuanjiao::repo::JobStatus;
 use yuanjiao::services::Services;
-use yuanjiao::store::JobStatus;
 
 struct Killed(Child);
 

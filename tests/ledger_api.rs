@@ -25,7 +25,7 @@ use yuanjiao::domain::catalog_edit::{Edit, NewCourse, NewLesson};
 use yuanjiao::domain::lang::Lang;
 use yuanjiao::domain::org::{Field, Member, OrgKind, Post, Principal};
 use yuanjiao::people;
-use yuanjiao::store::{MemberRecord, Terminal};
+use yuanjiao::repo::{MemberRecord, Terminal};
 
 const SEC: i64 = 1_000;
 const MIN: i64 = 60 * SEC;
@@ -2284,7 +2284,7 @@ async fn a_repeat_arriving_before_the_first_is_in_the_store_is_still_a_duplicate
 async fn a_report_refused_for_a_full_disk_leaves_nothing_behind_and_counts_once_space_returns() {
     use yuanjiao::domain::org::Principal;
     use yuanjiao::ledger::{self, Outcome as Credit};
-    use yuanjiao::store::StoreError;
+    use yuanjiao::repo::StoreError;
     let disk = tempfile::tempdir().unwrap();
     let Some(_tmpfs) = support::Tmpfs::mount(disk.path(), "32m") else {
         eprintln!("cannot mount a tmpfs here: skipped");

@@ -16,7 +16,7 @@ use yuanjiao::domain::media::Unplayable;
 use yuanjiao::domain::org::Principal;
 use yuanjiao::media::isolation::ProbeError;
 use yuanjiao::media::jobs;
-use yuanjiao::store::JobStatus;
+use yuanjiao::repo::JobStatus;
 
 fn settings(adjust: impl FnOnce(&mut Settings)) -> Settings {
     let mut s = Settings::default();

@@ -12,7 +12,7 @@ use yuanjiao::domain::digest::Sha256;
 use yuanjiao::domain::media::{Probe, StreamKind, Unplayable};
 use yuanjiao::media::isolation::ProbeError;
 use yuanjiao::media::jobs;
-use yuanjiao::store::JobStatus;
+use yuanjiao::repo::JobStatus;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -425,7 +425,7 @@ async fn a_stored_file_found_unplayable_while_processing_is_422_with_its_reason(
         .unwrap();
     app.services
         .store
-        .put_job(&stored.sha256, &yuanjiao::store::Job::queued())
+        .put_job(&stored.sha256, &yuanjiao::repo::Job::queued())
         .unwrap();
     let (_, job) = jobs::run_next(&app.services, &mut |_, _| {})
         .unwrap()

@@ -16,8 +16,8 @@ use yuanjiao::config::Settings;
 use yuanjiao::domain::digest::Sha256;
 use yuanjiao::domain::org::Principal;
 use yuanjiao::media::jobs;
+use yuanjiao::repo::{Job, JobStatus};
 use yuanjiao::services::Services;
-use yuanjiao::store::{Job, JobStatus};
 
 fn fixture(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -11,7 +11,7 @@ use support::TestApp;
 use yuanjiao::domain::lang::Lang;
 use yuanjiao::domain::org::{Field, Member, OrgKind, Post, Principal};
 use yuanjiao::people;
-use yuanjiao::store::{MemberRecord, Terminal};
+use yuanjiao::repo::{MemberRecord, Terminal};
 
 /// county → township → branch-a; county → branch-b; 150 members in branch-a, 100 in
 /// branch-b, a station in each branch.

@@ -12,7 +12,7 @@ use support::people::seed;
 use support::TestApp;
 use yuanjiao::domain::org::{Field, Member, Post, Principal};
 use yuanjiao::people;
-use yuanjiao::store::Terminal;
+use yuanjiao::repo::Terminal;
 
 fn station(id: &str, org: &str) -> Terminal {
     Terminal {

@@ -20,7 +20,7 @@ use support::TestApp;
 use yuanjiao::clock::FixedClock;
 use yuanjiao::domain::org::{Field, Member, Post, Principal};
 use yuanjiao::people;
-use yuanjiao::store::Terminal;
+use yuanjiao::repo::Terminal;
 
 const TUS: &str = "1.0.0";
 const OCTETS: &str = "application/offset+octet-stream";
@@ -976,7 +976,7 @@ async fn a_blob_recorded_with_a_clients_type_before_is_served_as_a_sandboxed_dow
     let hash = app.services.blobs.put(&page[..]).unwrap().sha256;
     let sha = hash.to_hex();
     // What an upload under the old rule recorded: the client's string, unchanged.
-    let old = yuanjiao::store::BlobMeta {
+    let old = yuanjiao::repo::BlobMeta {
         size: page.len() as u64,
         mime: "text/plain,text/html".into(),
         filename: "page.html".into(),
@@ -1683,7 +1683,7 @@ async fn an_uploaded_video_is_processed_then_attached_to_its_lesson_and_publishe
     assert_eq!(job_sha.to_hex(), sha);
     assert_eq!(
         job.status,
-        yuanjiao::store::JobStatus::Ready,
+        yuanjiao::repo::JobStatus::Ready,
         "{:?}",
         job.error
     );

@@ -3,7 +3,7 @@
 //! page can say what each costs and check a download.
 
 use crate::domain::digest::Sha256;
-use crate::store::{Store, StoreError};
+use crate::repo::{Repositories, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MadeFile {
@@ -16,7 +16,7 @@ pub struct MadeFile {
 }
 
 /// Everything made from `source`, in path order.
-pub fn made_from(store: &Store, source: &Sha256) -> Result<Vec<MadeFile>, StoreError> {
+pub fn made_from(store: &dyn Repositories, source: &Sha256) -> Result<Vec<MadeFile>, StoreError> {
     let mut files = Vec::new();
     for (path, sha256) in store.derived_files(source)? {
         let meta = match Sha256::parse_hex(&sha256) {

@@ -1,6 +1,7 @@
 //! A course folder's manifest, applied through the same edits and publish the API uses:
 //! ingest makes the catalogue say what the folder says, and publishes only if that changed.
 
+use super::CatalogHost;
 use super::{create_course, edit_course, publish, CatalogOpError};
 use crate::domain::catalog::{Course, Localized, Variant};
 use crate::domain::catalog_edit::{
@@ -9,7 +10,6 @@ use crate::domain::catalog_edit::{
 use crate::domain::lang::Lang;
 use crate::domain::manifest::CourseManifest;
 use crate::people::Actor;
-use crate::services::Services;
 use std::collections::BTreeMap;
 
 /// What ingesting a manifest did to the catalogue.
@@ -93,12 +93,12 @@ fn edits_towards(
 
 /// Makes the course say what `manifest` says, then publishes it if anything changed.
 pub fn apply_manifest(
-    services: &Services,
+    services: &impl CatalogHost,
     manifest: &CourseManifest,
     variants: &BTreeMap<String, BTreeMap<Lang, Variant>>,
     actor: &Actor,
 ) -> Result<Applied, CatalogOpError> {
-    let current = match services.store.course_entry(&manifest.slug)? {
+    let current = match services.infra().store.course_entry(&manifest.slug)? {
         Some(entry) => entry.draft.or(entry.published),
         None => None,
     };

@@ -17,7 +17,7 @@ use crate::domain::catalog::{CatalogError, Course, CourseState, LessonKind, Vari
 use crate::domain::catalog_edit::{self, Edit, NewCourse};
 use crate::domain::digest::Sha256;
 use crate::infra::{HasInfra, Infra};
-use crate::store::{CourseEntry, StoreError};
+use crate::repo::{CourseEntry, StoreError};
 use serde_json::json;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
@@ -76,7 +76,7 @@ impl Catalog {
         if let Some(view) = slot.as_ref() {
             return Ok(view.clone());
         }
-        let view = Arc::new(View::load(&infra.store)?);
+        let view = Arc::new(View::load(&*infra.store)?);
         *slot = Some(view.clone());
         Ok(view)
     }
@@ -93,7 +93,7 @@ impl Catalog {
     fn refresh(&self, infra: &Infra) -> Result<(), StoreError> {
         let mut slot = self.view.write().unwrap_or_else(PoisonError::into_inner);
         if slot.is_some() {
-            *slot = Some(Arc::new(View::load(&infra.store)?));
+            *slot = Some(Arc::new(View::load(&*infra.store)?));
         }
         Ok(())
     }

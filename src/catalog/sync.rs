@@ -6,7 +6,7 @@ use crate::domain::catalog::{Audience, Course};
 use crate::domain::digest::Sha256;
 use crate::domain::lang::{Fallbacks, Lang};
 use crate::infra::Infra;
-use crate::store::{StoreError, Terminal};
+use crate::repo::{StoreError, Terminal};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 

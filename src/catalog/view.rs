@@ -5,7 +5,7 @@
 use crate::domain::catalog::{Audience, Course, CourseState, Lesson, Program, Theme};
 use crate::domain::lang::Lang;
 use crate::domain::search::{TextIndex, FIELD_SEPARATOR};
-use crate::store::{CourseEntry, Store, StoreError};
+use crate::repo::{CourseEntry, Repositories, StoreError};
 use std::collections::{BTreeSet, HashMap};
 
 pub struct View {
@@ -60,7 +60,7 @@ fn searchable(course: &Course) -> String {
 }
 
 impl View {
-    pub fn load(store: &Store) -> Result<View, StoreError> {
+    pub fn load(store: &dyn Repositories) -> Result<View, StoreError> {
         // Read the sequence number first: a change written meanwhile is then seen again later,
         // never skipped.
         let seq = store.catalog_seq()?;

@@ -4,8 +4,8 @@
 use super::error::ApiError;
 use crate::domain::digest::Sha256;
 use crate::domain::media::Probe;
+use crate::repo::{BlobMeta, Job};
 use crate::services::Services;
-use crate::store::{BlobMeta, Job};
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -30,7 +30,7 @@ pub async fn get_asset(
     services: web::Data<Services>,
 ) -> Result<HttpResponse, ApiError> {
     let sha256 = Sha256::parse_hex(&path)?;
-    let found = web::block(move || -> Result<_, crate::store::StoreError> {
+    let found = web::block(move || -> Result<_, crate::repo::StoreError> {
         let Some(meta) = services.store.blob_meta(&sha256)? else {
             return Ok(None);
         };

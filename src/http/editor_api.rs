@@ -6,8 +6,8 @@ use super::auth::Caller;
 use super::error::ApiError;
 use crate::domain::catalog::{Course, CourseState, Localized};
 use crate::domain::org::Action;
+use crate::repo::CourseEntry;
 use crate::services::Services;
-use crate::store::CourseEntry;
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
 

@@ -2,7 +2,7 @@
 
 use crate::disk::SpaceError;
 use crate::domain::digest::BadDigest;
-use crate::store::StoreError;
+use crate::repo::StoreError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, HttpResponseBuilder, ResponseError};
 use serde::Serialize;
@@ -103,6 +103,12 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Space(space) => space.into(),
+            // Nothing was acknowledged: the client may send the same request again.
+            StoreError::NotDurable(_) | StoreError::Stale(_) | StoreError::Closed(_) => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not-durable",
+                format!("{e}; nothing was saved, send it again"),
+            ),
             other => Self::internal("database error", &other),
         }
     }

@@ -115,10 +115,10 @@ async fn serve_blob(
         let sessions = &services.play_sessions;
         // A play session's or an offline grant's: both are recorded by their head.
         if let Some(id) = param(req, "ps").or_else(|| param(req, "og")) {
-            sessions.delivered(&services.store, id, &source);
+            sessions.delivered(&*services.store, id, &source);
         }
         if let Some(tag) = param(req, "st") {
-            sessions.delivered_to_station(&services.store, tag, &source);
+            sessions.delivered_to_station(&*services.store, tag, &source);
         }
     }
     let segments = match decision {

@@ -173,7 +173,7 @@ pub async fn get_play(
     let (derived, resume_ms) = {
         let services = services.clone();
         web::block(move || -> Result<_, ApiError> {
-            let derived = crate::catalog::files::made_from(&services.store, &source)?;
+            let derived = crate::catalog::files::made_from(&*services.store, &source)?;
             let resume = match member {
                 Some(member) => crate::ledger::report::resume(&services, &member)?
                     .into_iter()

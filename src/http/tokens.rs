@@ -74,7 +74,7 @@ pub async fn delete_token(
             Principal::Terminal { station, .. } => Some(services.locks.terminal(station)),
             _ => None,
         };
-        let mut write = crate::store::PeopleWrite::default();
+        let mut write = crate::repo::PeopleWrite::default();
         tokens::revoke_into(&services, &[hash], &actor, "revoked", &mut write)?;
         services.store.write_people(&write)?;
         services.store.flush()?;

@@ -4,7 +4,7 @@
 
 use super::LedgerHost;
 use crate::domain::anomaly::{of_plays, shared_devices, Anomaly, Thresholds};
-use crate::store::{EntryKind, StoreError};
+use crate::repo::{EntryKind, StoreError};
 use serde::Serialize;
 use std::collections::BTreeMap;
 

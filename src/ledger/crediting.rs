@@ -4,7 +4,7 @@
 use crate::domain::org::{permits, Action, Member, OrgTree, Principal};
 use crate::domain::watch::{Limits, Rejection};
 use crate::infra::Infra;
-use crate::store::StoreError;
+use crate::repo::StoreError;
 use std::sync::Arc;
 
 pub(crate) fn limits(infra: &Infra) -> Limits {

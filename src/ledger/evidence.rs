@@ -12,7 +12,7 @@ use crate::domain::evidence::{basis, seeded_checks, AttentionCheck, Basis, NoEvi
 use crate::domain::org::Principal;
 use crate::domain::watch::WatchReport;
 use crate::infra::Infra;
-use crate::store::{DeliveredTo, Store, StoreError};
+use crate::repo::{DeliveredTo, Repositories, StoreError};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use ring::hmac;
@@ -39,7 +39,7 @@ pub struct PlaySessions {
 const RECENT: usize = 100_000;
 
 impl PlaySessions {
-    pub fn open(store: &Store) -> Result<PlaySessions, StoreError> {
+    pub fn open(store: &dyn Repositories) -> Result<PlaySessions, StoreError> {
         Ok(PlaySessions::with_key(&store.secret("play-sessions")?))
     }
 
@@ -113,7 +113,7 @@ impl PlaySessions {
 impl PlaySessions {
     /// Records that `/media` delivered `source` (or a file made from it) under the session `ps`
     /// names, if this server issued it.
-    pub fn delivered(&self, store: &Store, ps: &str, source: &Sha256) {
+    pub fn delivered(&self, store: &dyn Repositories, ps: &str, source: &Sha256) {
         if let Some(head) = self.delivery_head(ps) {
             self.record(store, DeliveredTo::Session(head), source);
         }
@@ -121,7 +121,7 @@ impl PlaySessions {
 
     /// Records that `/media` delivered `source` to the station a tag names, if it is this
     /// server's.
-    pub fn delivered_to_station(&self, store: &Store, tag: &str, source: &Sha256) {
+    pub fn delivered_to_station(&self, store: &dyn Repositories, tag: &str, source: &Sha256) {
         if let Some(station) = self.station_of(tag) {
             self.record(store, DeliveredTo::Station(station), source);
         }
@@ -129,7 +129,7 @@ impl PlaySessions {
 
     /// Never fails the delivery: a record that cannot be written is logged, and only the
     /// report it would have backed goes uncredited.
-    fn record(&self, store: &Store, to: DeliveredTo, source: &Sha256) {
+    fn record(&self, store: &dyn Repositories, to: DeliveredTo, source: &Sha256) {
         let key = to.key(source);
         {
             let mut recorded = self.recorded.lock().unwrap_or_else(PoisonError::into_inner);
@@ -264,7 +264,7 @@ fn signed(member: &str, lesson: &str, head: &[u8]) -> Vec<u8> {
 
 /// Whether `/media` delivered any variant of the lesson (or a file made from one) to `to`.
 pub fn lesson_delivered(
-    store: &Store,
+    store: &dyn Repositories,
     to: &DeliveredTo,
     lesson: &crate::domain::catalog::Lesson,
 ) -> Result<bool, StoreError> {

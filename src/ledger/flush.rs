@@ -15,7 +15,7 @@
 
 use super::LedgerHost;
 use super::Slot;
-use crate::store::{LedgerWrite, StoreError};
+use crate::repo::{LedgerWrite, StoreError};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -72,10 +72,9 @@ impl Flushed {
     fn outcome(self, ticket: u64) -> Option<Result<(), StoreError>> {
         (self.through >= ticket).then(|| {
             if self.failed_through >= ticket {
-                Err(StoreError::Corrupt {
-                    tree: "ledger",
-                    reason: "the flush to disk failed".into(),
-                })
+                Err(StoreError::NotDurable(
+                    "the ledger's flush to disk failed".into(),
+                ))
             } else {
                 Ok(())
             }
@@ -214,10 +213,7 @@ pub async fn wait(services: Arc<impl LedgerHost>, ticket: Ticket) -> Result<(), 
         .await
         .map(|f| *f)
         // The sender lives as long as the ledger: this only happens while shutting down.
-        .map_err(|_| StoreError::Corrupt {
-            tree: "ledger",
-            reason: "the ledger closed before the flush".into(),
-        })?;
+        .map_err(|_| StoreError::Closed("the ledger closed before the flush"))?;
     seen.outcome(ticket.0).unwrap_or(Ok(()))
 }
 
@@ -226,10 +222,9 @@ pub async fn wait(services: Arc<impl LedgerHost>, ticket: Ticket) -> Result<(), 
 fn apply(services: &impl LedgerHost, group: &[Handover]) -> Result<(), StoreError> {
     let epoch = services.ledger().epoch.load(Ordering::SeqCst);
     if group.iter().any(|h| h.epoch < epoch) {
-        return Err(StoreError::Corrupt {
-            tree: "ledger",
-            reason: "written from a member's state read before a failed flush".into(),
-        });
+        return Err(StoreError::Stale(
+            "written from a member's state read before a failed flush",
+        ));
     }
     let writes: Vec<&LedgerWrite> = group.iter().map(|h| &h.write).collect();
     if writes.is_empty() {

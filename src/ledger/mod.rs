@@ -20,7 +20,7 @@ use crate::domain::evidence::{self as rules, Witnessed};
 use crate::domain::ledger::{years_of, MemberLedger, Play, Rules};
 use crate::domain::org::Principal;
 use crate::domain::watch::{registered, Registration, Rejection, ReportsPerDay, WatchReport};
-use crate::store::{EntryKind, IdKind, LedgerEntry, LedgerWrite, MemberYear, SeenId, StoreError};
+use crate::repo::{EntryKind, IdKind, LedgerEntry, LedgerWrite, MemberYear, SeenId, StoreError};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -274,10 +274,9 @@ pub(crate) fn load<'a>(
             epoch,
         });
     }
-    guard.as_mut().ok_or(StoreError::Corrupt {
-        tree: "ledger",
-        reason: "member state vanished".into(),
-    })
+    guard.as_mut().ok_or(StoreError::Stale(
+        "the member's state was dropped as it was read",
+    ))
 }
 
 /// A member's totals for one year.

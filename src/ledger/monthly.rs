@@ -6,7 +6,7 @@
 use super::report::requirement;
 use super::LedgerHost;
 use crate::domain::months::{registered_by_month, watched_by_month, MonthCalendar};
-use crate::store::StoreError;
+use crate::repo::StoreError;
 use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]

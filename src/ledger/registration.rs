@@ -6,7 +6,7 @@ use super::{load, year_totals};
 use crate::domain::org::Principal;
 use crate::domain::org::{permits, Action};
 use crate::domain::watch::{Registration, RegistrationError, Rejection};
-use crate::store::{EntryKind, IdKind, LedgerEntry, LedgerWrite, SeenId, StoreError};
+use crate::repo::{EntryKind, IdKind, LedgerEntry, LedgerWrite, SeenId, StoreError};
 use sha2::Digest as _;
 use std::sync::PoisonError;
 

@@ -6,7 +6,7 @@ use super::{load, year_totals};
 use crate::domain::csv_cell::cell;
 use crate::domain::hours::{roll_up, MemberYearLine, OrgSummary, Requirement};
 use crate::domain::org::Member;
-use crate::store::StoreError;
+use crate::repo::StoreError;
 use serde::Serialize;
 use std::borrow::Cow;
 use std::sync::PoisonError;

@@ -9,7 +9,7 @@ use crate::domain::group::{Attendance, GroupSession, Playback};
 use crate::domain::lang::Lang;
 use crate::domain::org::Principal;
 use crate::domain::watch::{check_report_id, Rejection};
-use crate::store::{DeliveredTo, EntryKind, LedgerWrite, StoreError};
+use crate::repo::{DeliveredTo, EntryKind, LedgerWrite, StoreError};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -193,7 +193,7 @@ pub fn end(
     let view = services.catalog().view(services.infra())?;
     if let Some((_, lesson)) = view.lesson(&session.lesson) {
         let to = DeliveredTo::Station(session.station.clone());
-        if !super::evidence::lesson_delivered(&services.infra().store, &to, lesson)? {
+        if !super::evidence::lesson_delivered(&*services.infra().store, &to, lesson)? {
             let no = Rejection::from(crate::domain::evidence::NoEvidence::NotDeliveredToStation);
             return Err(SessionError::Invalid(no.to_string()));
         }

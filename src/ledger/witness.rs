@@ -8,7 +8,7 @@ use super::Outcome;
 use crate::domain::evidence::{attended_part, unattended, Answer, Basis, NoEvidence, Witnessed};
 use crate::domain::ledger::Play;
 use crate::domain::watch::{Rejection, WatchReport};
-use crate::store::{DeliveredTo, StoreError};
+use crate::repo::{DeliveredTo, StoreError};
 use std::collections::BTreeMap;
 
 /// A play as witnessed, the wall its report claimed, and its play session.
@@ -51,7 +51,7 @@ pub(super) fn witness(
         (None, _) => None,
     };
     if let (Some(to), Some((_, lesson))) = (to, view.lesson(&report.lesson)) {
-        if !evidence::lesson_delivered(&services.infra().store, &to, lesson)? {
+        if !evidence::lesson_delivered(&*services.infra().store, &to, lesson)? {
             return Ok(Err(match to {
                 DeliveredTo::Session(_) if report.grant.is_some() => NoEvidence::NotDownloaded,
                 DeliveredTo::Session(_) => NoEvidence::NotDelivered,

@@ -2,7 +2,7 @@
 //! (mono or stereo), buffered into whole AAC frames, encoded once, and muxed into every output
 //! that carries audio, with its language tag.
 
-use super::transcode::Output;
+use super::output::Output;
 use super::MediaError;
 use ffmpeg_next::format::{sample::Type as SampleType, Sample};
 use ffmpeg_next::software::resampling;

@@ -1,7 +1,7 @@
 //! HLS VOD packaging: each rendition remuxed (no re-encoding) into fMP4 segments of about
 //! `segment_secs` with its own playlist, and a master playlist that lists them all.
 
-use super::transcode::Written;
+use super::output::Written;
 use super::MediaError;
 use crate::domain::media::{bandwidth, master_playlist, playlist_segments, Variant};
 use ffmpeg_next::{codec, encoder, format, Dictionary};

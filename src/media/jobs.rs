@@ -12,7 +12,7 @@ use crate::config::Settings;
 use crate::domain::digest::Sha256;
 use crate::domain::media::{plan_ladder, Probe};
 use crate::infra::{AddBlobError, HasInfra};
-use crate::store::{Job, JobStatus, StoreError};
+use crate::repo::{Job, JobStatus, StoreError};
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};

@@ -26,6 +26,7 @@ pub fn init() {
 mod audio;
 pub mod hls;
 pub mod jobs;
+mod output;
 pub mod thumbnail;
 pub mod transcode;
 

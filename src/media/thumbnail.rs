@@ -1,7 +1,7 @@
 //! The lesson's thumbnail: one JPEG of the frame a second in (or a tenth of the way, for very
 //! short videos), never wider than configured and never upscaled.
 
-use super::transcode::Written;
+use super::output::Written;
 use super::MediaError;
 use ffmpeg_next::format::Pixel;
 use ffmpeg_next::software::scaling;

@@ -7,9 +7,11 @@ use crate::domain::media::{check_read_so_far, Limits, PlannedRendition};
 use ffmpeg_next::format::Pixel;
 use ffmpeg_next::software::scaling;
 use ffmpeg_next::{codec, encoder, format, frame, media, Dictionary, Packet, Rational};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::audio::{drain_audio, AudioTrack, AUDIO_RATE};
+use super::output::Output;
+pub use super::output::Written;
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EncodeSettings {
@@ -18,26 +20,6 @@ pub struct EncodeSettings {
     pub x264_preset: String,
     pub threads: usize,
     pub thumbnail_width: u32,
-}
-
-/// A file written into the output folder, named as it will be served under `/media/{source}/`.
-#[derive(Debug, Clone)]
-pub struct Written {
-    pub name: String,
-    pub path: PathBuf,
-    /// (width, height) for video renditions.
-    pub resolution: Option<(u32, u32)>,
-    pub has_audio: bool,
-}
-
-/// One output file and which of its streams carries which encoder's packets.
-pub(super) struct Output {
-    written: Written,
-    pub(super) ctx: format::context::Output,
-    /// Output stream index of the video, if any.
-    video: Option<usize>,
-    /// Output stream index per audio track (same order as the tracks).
-    pub(super) audio: Vec<usize>,
 }
 
 struct VideoRung {

@@ -3,7 +3,7 @@
 
 use super::{commit, hash_pin, Actor, PeopleHost, PeopleOpError};
 use crate::domain::org::{check_id, Member, Principal};
-use crate::store::{MemberRecord, PeopleWrite};
+use crate::repo::{MemberRecord, PeopleWrite};
 
 /// Creates a member in an existing organisation.
 pub fn create_member(

@@ -15,7 +15,7 @@ pub use crate::tokens::{authenticate, issue_token, new_token, revoke_token, toke
 
 use crate::domain::org::{check_pin, Org, PeopleError};
 use crate::infra::HasInfra;
-use crate::store::{PeopleWrite, StoreError};
+use crate::repo::{PeopleWrite, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PeopleOpError {

@@ -6,7 +6,7 @@ use super::{commit, Actor, PeopleHost, PeopleOpError};
 use crate::domain::catalog::Audience;
 use crate::domain::lang::Lang;
 use crate::domain::org::{check_id, PeopleError, Principal};
-use crate::store::{PeopleWrite, Terminal};
+use crate::repo::{PeopleWrite, Terminal};
 
 fn principal_of(terminal: &Terminal) -> Principal {
     Principal::Terminal {

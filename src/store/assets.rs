@@ -5,45 +5,11 @@
 use super::{decode, encode, Store, StoreError};
 use crate::domain::digest::Sha256;
 use crate::domain::media::{interrupted_reason, retry_after_interruption, Probe};
-use serde::{Deserialize, Serialize};
+use crate::repo::{AssetRepo, Job, JobQueue, JobStatus};
 
 const PROBES: &str = "asset_probe";
 const DERIVED: &str = "derived";
 const JOBS: &str = "jobs";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum JobStatus {
-    Queued,
-    Processing,
-    Ready,
-    Failed,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Job {
-    pub status: JobStatus,
-    pub percent: u8,
-    /// Tries started so far.
-    pub attempts: u32,
-    /// The last failure's reason.
-    pub error: Option<String>,
-    /// Set when processing found the source cannot play: retrying will not help.
-    #[serde(default)]
-    pub unplayable: bool,
-}
-
-impl Job {
-    pub fn queued() -> Job {
-        Job {
-            status: JobStatus::Queued,
-            percent: 0,
-            attempts: 0,
-            error: None,
-            unplayable: false,
-        }
-    }
-}
 
 fn derived_key(source: &Sha256, path: &str) -> Vec<u8> {
     let mut key = source.as_bytes().to_vec();
@@ -51,20 +17,19 @@ fn derived_key(source: &Sha256, path: &str) -> Vec<u8> {
     key
 }
 
-impl Store {
-    pub fn probe(&self, sha256: &Sha256) -> Result<Option<Probe>, StoreError> {
+impl AssetRepo for Store {
+    fn probe(&self, sha256: &Sha256) -> Result<Option<Probe>, StoreError> {
         self.get_json(PROBES, sha256.as_bytes())
     }
 
-    pub fn put_probe(&self, sha256: &Sha256, probe: &Probe) -> Result<(), StoreError> {
+    fn put_probe(&self, sha256: &Sha256, probe: &Probe) -> Result<(), StoreError> {
         self.writable()?;
         self.tree(PROBES)?
             .insert(sha256.as_bytes(), encode(probe))?;
         Ok(())
     }
 
-    /// The blob made from `source` at `path` (e.g. `hls/master.m3u8`).
-    pub fn derived(&self, source: &Sha256, path: &str) -> Result<Option<Sha256>, StoreError> {
+    fn derived(&self, source: &Sha256, path: &str) -> Result<Option<Sha256>, StoreError> {
         let Some(value) = self.tree(DERIVED)?.get(derived_key(source, path))? else {
             return Ok(None);
         };
@@ -77,8 +42,7 @@ impl Store {
             })
     }
 
-    /// Every file made from `source`, as (path, blob), in path order.
-    pub fn derived_files(&self, source: &Sha256) -> Result<Vec<(String, String)>, StoreError> {
+    fn derived_files(&self, source: &Sha256) -> Result<Vec<(String, String)>, StoreError> {
         let mut files = Vec::new();
         for entry in self.tree(DERIVED)?.scan_prefix(source.as_bytes()) {
             let (key, value) = entry?;
@@ -88,12 +52,7 @@ impl Store {
         Ok(files)
     }
 
-    /// Replaces everything made from `source` with `files` in one atomic batch.
-    pub fn set_derived(
-        &self,
-        source: &Sha256,
-        files: &[(String, Sha256)],
-    ) -> Result<(), StoreError> {
+    fn set_derived(&self, source: &Sha256, files: &[(String, Sha256)]) -> Result<(), StoreError> {
         self.writable()?;
         let tree = self.tree(DERIVED)?;
         let mut batch = sled::Batch::default();
@@ -106,17 +65,18 @@ impl Store {
         tree.apply_batch(batch)?;
         Ok(())
     }
+}
 
-    pub fn job(&self, sha256: &Sha256) -> Result<Option<Job>, StoreError> {
+impl JobQueue for Store {
+    fn job(&self, sha256: &Sha256) -> Result<Option<Job>, StoreError> {
         self.get_json(JOBS, sha256.as_bytes())
     }
 
-    pub fn put_job(&self, sha256: &Sha256, job: &Job) -> Result<(), StoreError> {
+    fn put_job(&self, sha256: &Sha256, job: &Job) -> Result<(), StoreError> {
         self.put_json(JOBS, sha256.as_bytes(), job)
     }
 
-    /// Moves one queued job to processing (counting the attempt) and returns it; None if none waits.
-    pub fn claim_job(&self) -> Result<Option<(Sha256, Job)>, StoreError> {
+    fn claim_job(&self) -> Result<Option<(Sha256, Job)>, StoreError> {
         self.writable()?;
         let tree = self.tree(JOBS)?;
         for entry in tree.iter() {
@@ -147,13 +107,7 @@ impl Store {
         Ok(None)
     }
 
-    /// After a restart nothing is processing: interrupted jobs go back to the queue with the
-    /// attempts they used (counted when they were claimed), or, with none left, are failed
-    /// with the reason. Returns (requeued, failed).
-    pub fn requeue_interrupted_jobs(
-        &self,
-        max_attempts: u32,
-    ) -> Result<(usize, usize), StoreError> {
+    fn requeue_interrupted_jobs(&self, max_attempts: u32) -> Result<(usize, usize), StoreError> {
         let tree = self.tree(JOBS)?;
         let (mut requeued, mut failed) = (0, 0);
         for entry in tree.iter() {
@@ -183,7 +137,7 @@ impl Store {
         Ok((requeued, failed))
     }
 
-    pub fn queued_jobs(&self) -> Result<usize, StoreError> {
+    fn queued_jobs(&self) -> Result<usize, StoreError> {
         let mut n = 0;
         for entry in self.tree(JOBS)?.iter() {
             let (_, value) = entry?;

@@ -5,7 +5,7 @@
 
 use super::{decode, encode, Store, StoreError};
 use crate::domain::catalog::Course;
-use serde::{Deserialize, Serialize};
+use crate::repo::{CatalogRepo, CourseEntry};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 
@@ -14,25 +14,6 @@ const VERSIONS: &str = "catalog_versions";
 const LESSONS: &str = "catalog_lessons";
 const META: &str = "catalog_meta";
 const SEQ: &[u8] = b"seq";
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CourseEntry {
-    /// Unpublished changes, if any.
-    pub draft: Option<Course>,
-    /// The version stations hold: published or retired.
-    pub published: Option<Course>,
-    /// The change sequence number of the last change stations must hear of; 0 for never.
-    pub changed_seq: u64,
-}
-
-impl CourseEntry {
-    pub fn id(&self) -> &str {
-        self.draft
-            .as_ref()
-            .or(self.published.as_ref())
-            .map_or("", |c| c.id.as_str())
-    }
-}
 
 fn version_key(course: &str, version: u32) -> Vec<u8> {
     let mut key = course.as_bytes().to_vec();
@@ -50,17 +31,16 @@ fn seq_value(bytes: Option<&[u8]>) -> u64 {
 fn untransact(e: TransactionError<StoreError>) -> StoreError {
     match e {
         TransactionError::Abort(e) => e,
-        TransactionError::Storage(e) => StoreError::Sled(e),
+        TransactionError::Storage(e) => e.into(),
     }
 }
 
-impl Store {
-    pub fn course_entry(&self, id: &str) -> Result<Option<CourseEntry>, StoreError> {
+impl CatalogRepo for Store {
+    fn course_entry(&self, id: &str) -> Result<Option<CourseEntry>, StoreError> {
         self.get_json(COURSES, id.as_bytes())
     }
 
-    /// Every course, in id order.
-    pub fn course_entries(&self) -> Result<Vec<CourseEntry>, StoreError> {
+    fn course_entries(&self) -> Result<Vec<CourseEntry>, StoreError> {
         self.tree(COURSES)?
             .iter()
             .values()
@@ -68,29 +48,22 @@ impl Store {
             .collect()
     }
 
-    pub fn course_version(&self, id: &str, version: u32) -> Result<Option<Course>, StoreError> {
+    fn course_version(&self, id: &str, version: u32) -> Result<Option<Course>, StoreError> {
         self.get_json(VERSIONS, &version_key(id, version))
     }
 
-    /// The course a lesson id belongs to (or once belonged to).
-    pub fn lesson_course(&self, lesson: &str) -> Result<Option<String>, StoreError> {
+    fn lesson_course(&self, lesson: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .tree(LESSONS)?
             .get(lesson.as_bytes())?
             .map(|v| String::from_utf8_lossy(&v).into_owned()))
     }
 
-    /// The last change sequence number given out.
-    pub fn catalog_seq(&self) -> Result<u64, StoreError> {
+    fn catalog_seq(&self) -> Result<u64, StoreError> {
         Ok(seq_value(self.tree(META)?.get(SEQ)?.as_deref()))
     }
 
-    /// Writes a course's draft and claims its new lesson ids, together.
-    pub fn save_draft(
-        &self,
-        entry: &CourseEntry,
-        new_lessons: &[String],
-    ) -> Result<(), StoreError> {
+    fn save_draft(&self, entry: &CourseEntry, new_lessons: &[String]) -> Result<(), StoreError> {
         self.writable()?;
         let (courses, lessons) = (self.tree(COURSES)?, self.tree(LESSONS)?);
         let value = encode(entry);
@@ -106,13 +79,7 @@ impl Store {
             .map_err(untransact)
     }
 
-    /// Writes a change stations must hear of: takes the next sequence number for it, stores the
-    /// entry with it and, when given, freezes a newly published version. Returns the number.
-    pub fn save_change(
-        &self,
-        entry: &CourseEntry,
-        frozen: Option<&Course>,
-    ) -> Result<u64, StoreError> {
+    fn save_change(&self, entry: &CourseEntry, frozen: Option<&Course>) -> Result<u64, StoreError> {
         self.writable()?;
         let trees = (self.tree(COURSES)?, self.tree(VERSIONS)?, self.tree(META)?);
         let id = entry.id().to_string();

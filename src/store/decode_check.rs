@@ -4,13 +4,13 @@
 
 use super::ledger_codec::{decode_entry, encode_entry};
 use super::{decode, decode_any, encode, encode_compact};
-use super::{AuditEntry, BlobMeta, CourseEntry, Job, MemberRecord, MemberYear, SeenId};
-use super::{Terminal, TokenRecord};
 use crate::domain::catalog::Course;
 use crate::domain::group::GroupSession;
 use crate::domain::media::Probe;
 use crate::domain::org::Org;
 use crate::domain::upload::Upload;
+use crate::repo::{AuditEntry, BlobMeta, CourseEntry, Job, MemberRecord, MemberYear, SeenId};
+use crate::repo::{Terminal, TokenRecord};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 

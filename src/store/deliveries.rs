@@ -6,15 +6,9 @@
 
 use super::{Store, StoreError};
 use crate::domain::digest::Sha256;
+use crate::repo::{DeliveredTo, DeliveryRepo};
 
 const TREE: &str = "delivered";
-
-/// Who media was delivered to.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum DeliveredTo {
-    Session([u8; 16]),
-    Station(String),
-}
 
 impl DeliveredTo {
     pub fn key(&self, source: &Sha256) -> Vec<u8> {
@@ -27,19 +21,18 @@ impl DeliveredTo {
     }
 }
 
-impl Store {
-    pub fn record_delivery(&self, to: &DeliveredTo, source: &Sha256) -> Result<(), StoreError> {
+impl DeliveryRepo for Store {
+    fn record_delivery(&self, to: &DeliveredTo, source: &Sha256) -> Result<(), StoreError> {
         self.writable()?;
         self.tree(TREE)?.insert(to.key(source), &[])?;
         Ok(())
     }
 
-    pub fn was_delivered(&self, to: &DeliveredTo, source: &Sha256) -> Result<bool, StoreError> {
+    fn was_delivered(&self, to: &DeliveredTo, source: &Sha256) -> Result<bool, StoreError> {
         Ok(self.tree(TREE)?.contains_key(to.key(source))?)
     }
 
-    /// Forgets deliveries under play sessions issued before `issued_ms`; returns how many.
-    pub fn prune_deliveries(&self, issued_ms: i64) -> Result<usize, StoreError> {
+    fn prune_deliveries(&self, issued_ms: i64) -> Result<usize, StoreError> {
         let tree = self.tree(TREE)?;
         let end = issued_ms.max(0).to_be_bytes();
         let mut removed = 0;

@@ -12,101 +12,10 @@
 use super::ledger_codec::{decode_entry, encode_entry};
 use super::{decode_any, encode, encode_compact, Store, StoreError};
 use crate::domain::group::GroupSession;
-use crate::domain::ledger::Play;
-use crate::domain::watch::{Registration, WatchReport};
-use serde::{Deserialize, Serialize};
+use crate::repo::{IdKind, LedgerEntry, LedgerRepo, LedgerWrite, MemberYear, SeenId};
 use std::collections::BTreeMap;
 
 const TREE: &str = "ledger";
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LedgerEntry {
-    pub at_ms: i64,
-    pub actor: String,
-    pub member: String,
-    pub kind: EntryKind,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum EntryKind {
-    /// A watch report as sent, with what made it a play: the correction of the sender's
-    /// clock and the lesson's duration when it was accepted.
-    Watch {
-        report: Box<WatchReport>,
-        offset_ms: i64,
-        duration_ms: i64,
-        /// The corrected wall interval the play session witnessed, when it is less than the
-        /// report claims: the play credits only this.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        witnessed: Option<(i64, i64)>,
-    },
-    /// A member's share of a group session's playback.
-    Group {
-        play: Play,
-    },
-    Registration(Registration),
-}
-
-/// The first body seen under an id.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SeenId {
-    pub member: String,
-    pub digest: String,
-}
-
-/// A member's totals for one year.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MemberYear {
-    pub watched_ms: i64,
-    pub registered_ms: i64,
-    pub centralised: u32,
-    /// Lesson → credited ms.
-    pub lessons: BTreeMap<String, i64>,
-}
-
-impl EntryKind {
-    /// The play a watch or group entry credits.
-    pub fn play(&self) -> Option<Play> {
-        match self {
-            EntryKind::Watch {
-                report,
-                offset_ms,
-                duration_ms,
-                witnessed,
-            } => {
-                let mut play = report.play(*offset_ms, *duration_ms);
-                if let Some(wall) = witnessed {
-                    play.wall = *wall;
-                }
-                Some(play)
-            }
-            EntryKind::Group { play } => Some(play.clone()),
-            EntryKind::Registration(_) => None,
-        }
-    }
-}
-
-impl MemberYear {
-    pub fn credited_ms(&self) -> i64 {
-        self.watched_ms + self.registered_ms
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-pub enum IdKind {
-    Report,
-    Registration,
-}
-
-/// Everything one request writes, applied at once.
-#[derive(Debug, Default)]
-pub struct LedgerWrite {
-    pub entries: Vec<LedgerEntry>,
-    pub ids: Vec<(IdKind, String, SeenId)>,
-    pub totals: Vec<(i32, String, MemberYear)>,
-    pub session: Option<GroupSession>,
-}
 
 fn id_key(kind: IdKind, id: &str) -> Vec<u8> {
     let prefix = match kind {
@@ -125,20 +34,6 @@ fn member_prefix(member: &str) -> Vec<u8> {
 }
 
 impl Store {
-    pub fn seen_id(&self, kind: IdKind, id: &str) -> Result<Option<SeenId>, StoreError> {
-        self.get_with(TREE, &id_key(kind, id), decode_any)
-    }
-
-    /// Every entry of one member, oldest first.
-    pub fn member_entries(&self, member: &str) -> Result<Vec<LedgerEntry>, StoreError> {
-        self.entries_under(&member_prefix(member))
-    }
-
-    /// Every entry, member by member, each member's oldest first, for recomputing totals.
-    pub fn ledger_entries(&self) -> Result<Vec<LedgerEntry>, StoreError> {
-        self.entries_under(b"M")
-    }
-
     fn entries_under(&self, prefix: &[u8]) -> Result<Vec<LedgerEntry>, StoreError> {
         let tree = self.tree(TREE)?;
         let mut entries = Vec::new();
@@ -156,14 +51,27 @@ impl Store {
         }
         Ok(entries)
     }
+}
 
-    pub fn member_year(&self, member: &str, year: i32) -> Result<Option<MemberYear>, StoreError> {
+impl LedgerRepo for Store {
+    fn seen_id(&self, kind: IdKind, id: &str) -> Result<Option<SeenId>, StoreError> {
+        self.get_with(TREE, &id_key(kind, id), decode_any)
+    }
+
+    fn member_entries(&self, member: &str) -> Result<Vec<LedgerEntry>, StoreError> {
+        self.entries_under(&member_prefix(member))
+    }
+
+    fn ledger_entries(&self) -> Result<Vec<LedgerEntry>, StoreError> {
+        self.entries_under(b"M")
+    }
+
+    fn member_year(&self, member: &str, year: i32) -> Result<Option<MemberYear>, StoreError> {
         let key = [b"T", &year_bytes(year)[..], member.as_bytes()].concat();
         self.get_with(TREE, &key, decode_any)
     }
 
-    /// Every member's totals for a year.
-    pub fn year_totals(&self, year: i32) -> Result<BTreeMap<String, MemberYear>, StoreError> {
+    fn year_totals(&self, year: i32) -> Result<BTreeMap<String, MemberYear>, StoreError> {
         let prefix = [b"T", &year_bytes(year)[..]].concat();
         let mut totals = BTreeMap::new();
         for item in self.tree(TREE)?.scan_prefix(&prefix) {
@@ -174,8 +82,7 @@ impl Store {
         Ok(totals)
     }
 
-    /// Every member's totals, every year (for checking them against the entries).
-    pub fn all_totals(&self) -> Result<BTreeMap<(i32, String), MemberYear>, StoreError> {
+    fn all_totals(&self) -> Result<BTreeMap<(i32, String), MemberYear>, StoreError> {
         let mut totals = BTreeMap::new();
         for item in self.tree(TREE)?.scan_prefix(b"T") {
             let (key, value) = item?;
@@ -186,13 +93,11 @@ impl Store {
         Ok(totals)
     }
 
-    pub fn group_session(&self, id: &str) -> Result<Option<GroupSession>, StoreError> {
+    fn group_session(&self, id: &str) -> Result<Option<GroupSession>, StoreError> {
         self.get_json(TREE, &[b"S", id.as_bytes()].concat())
     }
 
-    /// Applies several requests' writes as one atomic batch, in order. Entries get
-    /// increasing sequence numbers.
-    pub fn apply_ledger_writes(&self, writes: &[&LedgerWrite]) -> Result<(), StoreError> {
+    fn apply_ledger_writes(&self, writes: &[&LedgerWrite]) -> Result<(), StoreError> {
         let tree = self.tree(TREE)?;
         let mut batch = sled::Batch::default();
         for write in writes {
@@ -223,6 +128,7 @@ mod tests {
     use super::*;
     use crate::disk::FreeSpaceFloor;
     use crate::domain::watch::Registration;
+    use crate::repo::EntryKind;
 
     fn registration(id: &str, member: &str) -> LedgerEntry {
         LedgerEntry {

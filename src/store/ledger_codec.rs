@@ -6,10 +6,10 @@
 //! Layouts, by the version byte: 2 is the entry alone (fixtures/ledger_entries_v2.hex holds
 //! such bytes); 3 is the same entry followed by its evidence, so that layout 2 reads unchanged.
 
-use super::ledger::{EntryKind, LedgerEntry};
 use super::{decode, decode_any, StoreError, COMPACT_VERSION};
 use crate::domain::ledger::Play;
 use crate::domain::watch::{Registration, WatchReport};
+use crate::repo::{EntryKind, LedgerEntry};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 

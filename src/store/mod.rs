@@ -1,4 +1,5 @@
-//! sled: tree names, key and value codecs, one file per domain noun. sled types stay here.
+//! The repositories on sled, the embedded default: tree names, key and value codecs, one file
+//! per noun. sled types stay here.
 
 mod assets;
 mod blob_meta;
@@ -8,20 +9,13 @@ mod deliveries;
 mod ledger;
 mod ledger_codec;
 mod people;
-mod people_write;
 mod rejections;
 mod secrets;
+mod tokens;
 mod uploads;
 
-pub use assets::{Job, JobStatus};
-pub use blob_meta::BlobMeta;
-pub use catalog::CourseEntry;
-pub use deliveries::DeliveredTo;
-pub use ledger::{EntryKind, IdKind, LedgerEntry, LedgerWrite, MemberYear, SeenId};
-pub use people::{AuditEntry, MemberRecord, OrgDirectory, Terminal, TokenRecord};
-pub use people_write::{owner_key, PeopleWrite};
-
-use crate::disk::{FreeSpaceFloor, SpaceError};
+use crate::disk::FreeSpaceFloor;
+use crate::repo::{Repositories, StoreError};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::path::Path;
@@ -31,14 +25,10 @@ use std::path::Path;
 const VALUE_VERSION: u8 = 1;
 pub(crate) const COMPACT_VERSION: u8 = 2;
 
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("database: {0}")]
-    Sled(#[from] sled::Error),
-    #[error("stored {tree} value cannot be read: {reason}")]
-    Corrupt { tree: &'static str, reason: String },
-    #[error(transparent)]
-    Space(#[from] SpaceError),
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        StoreError::Backend(Box::new(e))
+    }
 }
 
 pub struct Store {
@@ -58,24 +48,13 @@ impl Store {
         })
     }
 
+    /// Refuses writes while the disk is nearly full.
+    fn writable(&self) -> Result<(), StoreError> {
+        Ok(self.floor.check()?)
+    }
+
     fn tree(&self, name: &'static str) -> Result<sled::Tree, StoreError> {
         Ok(self.db.open_tree(name)?)
-    }
-
-    /// Makes every write so far durable; call before acknowledging.
-    pub fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush()?;
-        Ok(())
-    }
-
-    /// Whether the database answers a read.
-    pub fn is_open(&self) -> bool {
-        self.db.get(b"probe").is_ok()
-    }
-
-    /// Refuses writes while the disk is nearly full.
-    pub(crate) fn writable(&self) -> Result<(), StoreError> {
-        Ok(self.floor.check()?)
     }
 
     fn get_json<T: serde::de::DeserializeOwned>(
@@ -108,6 +87,21 @@ impl Store {
         self.writable()?;
         self.tree(tree)?.insert(key, encode(value))?;
         Ok(())
+    }
+}
+
+impl Repositories for Store {
+    fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn is_open(&self) -> bool {
+        self.db.get(b"probe").is_ok()
+    }
+
+    fn writable(&self) -> Result<(), StoreError> {
+        Store::writable(self)
     }
 }
 

@@ -1,12 +1,14 @@
-//! People: tree `orgs` (id → organisation), `members` (id → member with PIN hash and sign-in
-//! failures), `terminals` (id → station), `tokens` (sha-256 of the token → whose it is) and
-//! `audit` (sequence, big-endian → who changed what, when).
+//! People on sled: tree `orgs` (id → organisation), `members` (id → member with PIN hash and
+//! sign-in failures), `terminals` (id → station) and `audit` (sequence, big-endian → who changed
+//! what, when). A people write is one sled transaction over these trees and the tokens', so a
+//! change is never on disk without its audit entry, nor an entry without its change.
 
 use super::{decode, encode, Store, StoreError};
-use crate::domain::catalog::Audience;
-use crate::domain::lang::Lang;
-use crate::domain::org::{Member, Org, OrgTree, Principal};
-use serde::{Deserialize, Serialize};
+use crate::domain::org::{Org, OrgTree};
+use crate::repo::{
+    owner_key, AuditEntry, AuditRepo, MemberRecord, OrgDirectory, PeopleRepo, PeopleWrite, Terminal,
+};
+use sled::transaction::{TransactionError, Transactional};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -15,17 +17,11 @@ pub(super) const MEMBERS: &str = "members";
 pub(super) const TERMINALS: &str = "terminals";
 pub(super) const TOKENS: &str = "tokens";
 pub(super) const AUDIT: &str = "audit";
+pub(super) const TOKEN_OWNERS: &str = "token_owners";
 
 /// The position of a new audit entry: never 0, which `audit_log` reads as "the start".
 pub(super) fn audit_seq(store: &Store) -> Result<u64, StoreError> {
     Ok(store.db.generate_id()?.saturating_add(1))
-}
-
-/// The readable organisations and the tree they make (with the unreadable ones marked).
-#[derive(Debug, Default)]
-pub struct OrgDirectory {
-    pub orgs: Vec<Org>,
-    pub tree: Arc<OrgTree>,
 }
 
 /// The last directory read, with the generation of the tree it was read at; every write
@@ -47,89 +43,26 @@ impl OrgCache {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MemberRecord {
-    pub member: Member,
-    /// Argon2id PHC string of the PIN.
-    pub pin_hash: String,
-    pub failed_sign_ins: u32,
-    pub locked_until_ms: u64,
-    /// A disabled member cannot sign in, and their tokens are refused.
-    #[serde(default)]
-    pub disabled: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Terminal {
-    pub id: String,
-    pub name: String,
-    pub org: String,
-    pub languages: Vec<Lang>,
-    /// Who the station's catalogue is for; empty for every audience.
-    #[serde(default)]
-    pub audiences: Vec<Audience>,
-    /// A disabled station's tokens are refused and no new one is issued until it is enabled.
-    #[serde(default)]
-    pub disabled: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TokenRecord {
-    pub principal: Principal,
-    pub created_ms: u64,
-    pub expires_ms: Option<u64>,
-    pub revoked: bool,
-    /// What the token is for, as its issuer said (e.g. "sign-in", "station st-01").
-    #[serde(default)]
-    pub label: String,
-    /// The last day (days since 1970-01-01, UTC) it was used; written at most once a day.
-    #[serde(default)]
-    pub last_used_day: Option<u32>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditEntry {
-    pub at_ms: u64,
-    /// Who acted, e.g. `admin`, `manager:xz-nq`, `cli`.
-    pub actor: String,
-    /// The id of the token they acted with (see `GET /api/v1/tokens`), when they had one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token: Option<String>,
-    /// What they did, e.g. `org.create`, `member.update`, `token.issue`.
-    pub action: String,
-    pub subject: String,
-    /// The record before and after, or other particulars.
-    pub detail: serde_json::Value,
-}
-
-impl Store {
-    pub fn org(&self, id: &str) -> Result<Option<Org>, StoreError> {
+impl PeopleRepo for Store {
+    fn org(&self, id: &str) -> Result<Option<Org>, StoreError> {
         self.get_json(ORGS, id.as_bytes())
     }
 
-    /// Every write to the tree of organisations goes through here, so the cache stays true.
-    pub fn put_org(&self, org: &Org) -> Result<(), StoreError> {
+    fn put_org(&self, org: &Org) -> Result<(), StoreError> {
         let written = self.put_json(ORGS, org.id.as_bytes(), org);
         self.org_cache.invalidate();
         written
     }
 
-    /// Every readable organisation, in id order (a damaged record is left out; see
-    /// `org_directory`).
-    pub fn orgs(&self) -> Result<Vec<Org>, StoreError> {
+    fn orgs(&self) -> Result<Vec<Org>, StoreError> {
         Ok(self.org_directory()?.orgs.clone())
     }
 
-    /// The parent links of every organisation, for permission checks.
-    pub fn org_tree(&self) -> Result<Arc<OrgTree>, StoreError> {
+    fn org_tree(&self) -> Result<Arc<OrgTree>, StoreError> {
         Ok(self.org_directory()?.tree.clone())
     }
 
-    /// The organisations as last read: decoded once after each change, not on every
-    /// permission check. A record that cannot be decoded is logged when it is read (once per
-    /// change to the tree, not per request) and marked damaged in the tree, which refuses
-    /// every answer that would pass through it while the rest keeps working.
-    pub fn org_directory(&self) -> Result<Arc<OrgDirectory>, StoreError> {
+    fn org_directory(&self) -> Result<Arc<OrgDirectory>, StoreError> {
         let generation = self.org_cache.generation.load(Ordering::SeqCst);
         if let Some((at, directory)) = &*self.org_cache.lock() {
             if *at == generation {
@@ -168,15 +101,15 @@ impl Store {
         Ok(directory)
     }
 
-    pub fn member(&self, id: &str) -> Result<Option<MemberRecord>, StoreError> {
+    fn member(&self, id: &str) -> Result<Option<MemberRecord>, StoreError> {
         self.get_json(MEMBERS, id.as_bytes())
     }
 
-    pub fn put_member(&self, record: &MemberRecord) -> Result<(), StoreError> {
+    fn put_member(&self, record: &MemberRecord) -> Result<(), StoreError> {
         self.put_json(MEMBERS, record.member.id.as_bytes(), record)
     }
 
-    pub fn members(&self) -> Result<Vec<MemberRecord>, StoreError> {
+    fn members(&self) -> Result<Vec<MemberRecord>, StoreError> {
         self.tree(MEMBERS)?
             .iter()
             .values()
@@ -184,15 +117,15 @@ impl Store {
             .collect()
     }
 
-    pub fn terminal(&self, id: &str) -> Result<Option<Terminal>, StoreError> {
+    fn terminal(&self, id: &str) -> Result<Option<Terminal>, StoreError> {
         self.get_json(TERMINALS, id.as_bytes())
     }
 
-    pub fn put_terminal(&self, terminal: &Terminal) -> Result<(), StoreError> {
+    fn put_terminal(&self, terminal: &Terminal) -> Result<(), StoreError> {
         self.put_json(TERMINALS, terminal.id.as_bytes(), terminal)
     }
 
-    pub fn terminals(&self) -> Result<Vec<Terminal>, StoreError> {
+    fn terminals(&self) -> Result<Vec<Terminal>, StoreError> {
         self.tree(TERMINALS)?
             .iter()
             .values()
@@ -200,28 +133,66 @@ impl Store {
             .collect()
     }
 
-    pub fn token(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError> {
-        self.get_json(TOKENS, hash)
+    fn write_people(&self, write: &PeopleWrite) -> Result<(), StoreError> {
+        self.writable()?;
+        let names = [ORGS, MEMBERS, TERMINALS, TOKENS, TOKEN_OWNERS, AUDIT];
+        let trees = names
+            .iter()
+            .map(|name| self.tree(name))
+            .collect::<Result<Vec<_>, _>>()?;
+        // (tree index, key, value), made before the transaction: its closure may run twice.
+        let mut puts: Vec<(usize, Vec<u8>, Vec<u8>)> = Vec::new();
+        for org in &write.orgs {
+            puts.push((0, org.id.as_bytes().to_vec(), encode(org)));
+        }
+        for record in &write.members {
+            puts.push((1, record.member.id.as_bytes().to_vec(), encode(record)));
+        }
+        for terminal in &write.terminals {
+            puts.push((2, terminal.id.as_bytes().to_vec(), encode(terminal)));
+        }
+        for (hash, record) in &write.tokens {
+            puts.push((3, hash.to_vec(), encode(record)));
+            if let Some(mut owner) = owner_key(&record.principal) {
+                owner.extend_from_slice(hash);
+                puts.push((4, owner, Vec::new()));
+            }
+        }
+        for entry in &write.audit {
+            let seq = super::people::audit_seq(self)?;
+            puts.push((5, seq.to_be_bytes().to_vec(), encode(entry)));
+        }
+        let written = trees
+            .as_slice()
+            .transaction(|t| {
+                for (tree, key, value) in &puts {
+                    t[*tree].insert(key.as_slice(), value.as_slice())?;
+                }
+                Ok(())
+            })
+            .map_err(|e: TransactionError<()>| match e {
+                TransactionError::Storage(e) => e.into(),
+                TransactionError::Abort(()) => StoreError::Corrupt {
+                    tree: AUDIT,
+                    reason: "a people transaction was aborted".into(),
+                },
+            });
+        if !write.orgs.is_empty() {
+            self.org_cache.invalidate();
+        }
+        written
     }
+}
 
-    pub fn put_token(&self, hash: &[u8; 32], record: &TokenRecord) -> Result<(), StoreError> {
-        self.put_json(TOKENS, hash, record)
-    }
-
-    /// Appends to the audit log.
-    pub fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+impl AuditRepo for Store {
+    fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
         self.writable()?;
         let seq = audit_seq(self)?;
         self.tree(AUDIT)?.insert(seq.to_be_bytes(), encode(entry))?;
         Ok(())
     }
 
-    /// The audit log, oldest first, from position `after` (exclusive), at most `limit` entries.
-    pub fn audit_log(
-        &self,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<(u64, AuditEntry)>, StoreError> {
+    fn audit_log(&self, after: u64, limit: usize) -> Result<Vec<(u64, AuditEntry)>, StoreError> {
         // Sequence 0 is "from the start": entries are numbered from 1 (older stores may hold
         // one at 0, which a read from the start includes).
         let start = match after {

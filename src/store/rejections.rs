@@ -4,6 +4,7 @@
 //! anomalies report shows of them.
 
 use super::{Store, StoreError};
+use crate::repo::RejectionRepo;
 use std::collections::BTreeMap;
 
 const TREE: &str = "rejections";
@@ -12,9 +13,8 @@ fn prefix(year: i32) -> [u8; 4] {
     ((year as u32) ^ 0x8000_0000).to_be_bytes()
 }
 
-impl Store {
-    /// Adds to a member's counts: (for want of evidence, of which unanswered checks).
-    pub fn count_rejections(
+impl RejectionRepo for Store {
+    fn count_rejections(
         &self,
         year: i32,
         member: &str,
@@ -37,8 +37,7 @@ impl Store {
         Ok(())
     }
 
-    /// Every member's counts for a year: member → (for want of evidence, unanswered checks).
-    pub fn rejections(&self, year: i32) -> Result<BTreeMap<String, (u32, u32)>, StoreError> {
+    fn rejections(&self, year: i32) -> Result<BTreeMap<String, (u32, u32)>, StoreError> {
         let mut out: BTreeMap<String, (u32, u32)> = BTreeMap::new();
         for item in self.tree(TREE)?.scan_prefix(prefix(year)) {
             let (key, value) = item?;

@@ -2,12 +2,12 @@
 //! for every process that opens this store afterwards.
 
 use super::{Store, StoreError};
+use crate::repo::SecretRepo;
 
 const TREE: &str = "secrets";
 
-impl Store {
-    /// The secret under `name`, made now if there is none yet.
-    pub fn secret(&self, name: &str) -> Result<[u8; 32], StoreError> {
+impl SecretRepo for Store {
+    fn secret(&self, name: &str) -> Result<[u8; 32], StoreError> {
         let tree = self.tree(TREE)?;
         let corrupt = || StoreError::Corrupt {
             tree: TREE,

@@ -10,7 +10,7 @@ use crate::domain::media_type;
 use crate::domain::upload::{blob_type, Attach, BlobType, Upload, UploadState};
 use crate::media::isolation::{ProbeError, WorkerError};
 use crate::media::jobs;
-use crate::store::{BlobMeta, StoreError};
+use crate::repo::{BlobMeta, StoreError};
 use std::collections::HashSet;
 use std::io;
 use std::path::Path;
@@ -174,7 +174,7 @@ fn finish(services: &impl UploadsHost, id: &str) -> Result<(), UploadOpError> {
             .infra()
             .store
             .job(&hash)?
-            .is_none_or(|j| j.status == crate::store::JobStatus::Ready);
+            .is_none_or(|j| j.status == crate::repo::JobStatus::Ready);
     if ready {
         attach_ready(services, &hash)?;
     }

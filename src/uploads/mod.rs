@@ -9,7 +9,7 @@ use crate::domain::representation::content_type_for;
 use crate::domain::upload::{
     blob_type, creation_length, Attach, Upload, UploadAccess, UploadError, UploadState, UploadUse,
 };
-use crate::store::StoreError;
+use crate::repo::StoreError;
 use std::collections::{BTreeMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Seek, SeekFrom};

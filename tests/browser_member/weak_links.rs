@@ -41,7 +41,7 @@ async fn on_a_64_kbit_link_the_lesson_starts_as_sound_and_switches_up_when_the_l
     let mut played: Vec<(u64, u64)> = entries
         .iter()
         .filter_map(|e| match &e.kind {
-            yuanjiao::store::EntryKind::Watch { report, .. } => Some(report.played.clone()),
+            yuanjiao::repo::EntryKind::Watch { report, .. } => Some(report.played.clone()),
             _ => None,
         })
         .flatten()
@@ -99,7 +99,7 @@ async fn a_lesson_kept_on_a_phone_resumes_its_cut_download_and_earns_offline_und
     );
     let entries = app.services.store.member_entries(MEMBER).unwrap();
     let on_grant = entries.iter().all(|e| match &e.kind {
-        yuanjiao::store::EntryKind::Watch { report, .. } => report.grant.as_deref() == Some(grant),
+        yuanjiao::repo::EntryKind::Watch { report, .. } => report.grant.as_deref() == Some(grant),
         _ => true,
     });
     assert!(on_grant, "every credited report rests on the grant");

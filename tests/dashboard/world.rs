@@ -34,7 +34,7 @@ use yuanjiao::domain::catalog_edit::{Edit, NewCourse, NewLesson};
 use yuanjiao::domain::lang::Lang;
 use yuanjiao::domain::org::{Field, Member, OrgKind, Post, Principal};
 use yuanjiao::people;
-use yuanjiao::store::{MemberRecord, Terminal};
+use yuanjiao::repo::{MemberRecord, Terminal};
 
 pub const MIN: i64 = 60_000;
 pub const STUDY_HOUR: i64 = 45 * MIN;

@@ -10,7 +10,7 @@ use yuanjiao::domain::catalog_edit::{Edit, NewCourse, NewLesson};
 use yuanjiao::domain::lang::Lang;
 use yuanjiao::domain::org::{Field, Member, Post, Principal};
 use yuanjiao::people;
-use yuanjiao::store::{MemberRecord, Terminal};
+use yuanjiao::repo::{MemberRecord, Terminal};
 
 const HOUR: i64 = 3_600_000;
 const PIN_HASH: &str =

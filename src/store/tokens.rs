@@ -1,94 +1,22 @@
-//! Changes to people and the audit entries that record them, written together: one sled
-//! transaction over the trees involved, so a change is never on disk without its entry, nor an
-//! entry without its change. Tree `token_owners` (principal key ‖ 0 ‖ token hash → nothing)
-//! finds every token of a member or station when they are disabled.
+//! Tokens on sled: tree `tokens` (sha-256 of the token → whose it is) and `token_owners`
+//! (principal key ‖ 0 ‖ token hash → nothing), which finds every token of a member or station
+//! when they are disabled. Both are written with the people they belong to (`write_people`).
 
-use super::people::{AUDIT, MEMBERS, ORGS, TERMINALS, TOKENS};
-use super::{encode, AuditEntry, MemberRecord, Store, StoreError, Terminal, TokenRecord};
-use crate::domain::org::{Org, Principal};
-use sled::transaction::{TransactionError, Transactional};
+use super::people::{TOKENS, TOKEN_OWNERS};
+use super::{encode, Store, StoreError};
+use crate::domain::org::Principal;
+use crate::repo::{owner_key, TokenRecord, TokenRepo};
 
-pub(super) const TOKEN_OWNERS: &str = "token_owners";
-
-/// Everything one people use case writes, with its audit entries.
-#[derive(Debug, Default)]
-pub struct PeopleWrite {
-    pub orgs: Vec<Org>,
-    pub members: Vec<MemberRecord>,
-    pub terminals: Vec<Terminal>,
-    pub tokens: Vec<([u8; 32], TokenRecord)>,
-    pub audit: Vec<AuditEntry>,
-}
-
-/// The key under which a principal's tokens are indexed; None for admin and editor tokens,
-/// which belong to no record that can be disabled.
-pub fn owner_key(principal: &Principal) -> Option<Vec<u8>> {
-    let (kind, id) = match principal {
-        Principal::Member { member } => (b'm', member),
-        Principal::Terminal { station, .. } => (b't', station),
-        Principal::Manager { org } => (b'g', org),
-        Principal::Admin | Principal::Editor => return None,
-    };
-    let mut key = vec![kind, b':'];
-    key.extend_from_slice(id.as_bytes());
-    key.push(0);
-    Some(key)
-}
-
-impl Store {
-    /// Writes the change and its audit entries in one atomic transaction. Does not flush.
-    pub fn write_people(&self, write: &PeopleWrite) -> Result<(), StoreError> {
-        self.writable()?;
-        let names = [ORGS, MEMBERS, TERMINALS, TOKENS, TOKEN_OWNERS, AUDIT];
-        let trees = names
-            .iter()
-            .map(|name| self.tree(name))
-            .collect::<Result<Vec<_>, _>>()?;
-        // (tree index, key, value), made before the transaction: its closure may run twice.
-        let mut puts: Vec<(usize, Vec<u8>, Vec<u8>)> = Vec::new();
-        for org in &write.orgs {
-            puts.push((0, org.id.as_bytes().to_vec(), encode(org)));
-        }
-        for record in &write.members {
-            puts.push((1, record.member.id.as_bytes().to_vec(), encode(record)));
-        }
-        for terminal in &write.terminals {
-            puts.push((2, terminal.id.as_bytes().to_vec(), encode(terminal)));
-        }
-        for (hash, record) in &write.tokens {
-            puts.push((3, hash.to_vec(), encode(record)));
-            if let Some(mut owner) = owner_key(&record.principal) {
-                owner.extend_from_slice(hash);
-                puts.push((4, owner, Vec::new()));
-            }
-        }
-        for entry in &write.audit {
-            let seq = super::people::audit_seq(self)?;
-            puts.push((5, seq.to_be_bytes().to_vec(), encode(entry)));
-        }
-        let written = trees
-            .as_slice()
-            .transaction(|t| {
-                for (tree, key, value) in &puts {
-                    t[*tree].insert(key.as_slice(), value.as_slice())?;
-                }
-                Ok(())
-            })
-            .map_err(|e: TransactionError<()>| match e {
-                TransactionError::Storage(e) => StoreError::Sled(e),
-                TransactionError::Abort(()) => StoreError::Corrupt {
-                    tree: AUDIT,
-                    reason: "a people transaction was aborted".into(),
-                },
-            });
-        if !write.orgs.is_empty() {
-            self.org_cache.invalidate();
-        }
-        written
+impl TokenRepo for Store {
+    fn token(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError> {
+        self.get_json(TOKENS, hash)
     }
 
-    /// The hashes of every token issued to this member, station or manager organisation.
-    pub fn tokens_of(&self, principal: &Principal) -> Result<Vec<[u8; 32]>, StoreError> {
+    fn put_token(&self, hash: &[u8; 32], record: &TokenRecord) -> Result<(), StoreError> {
+        self.put_json(TOKENS, hash, record)
+    }
+
+    fn tokens_of(&self, principal: &Principal) -> Result<Vec<[u8; 32]>, StoreError> {
         let Some(prefix) = owner_key(principal) else {
             return Ok(Vec::new());
         };
@@ -102,8 +30,7 @@ impl Store {
         Ok(hashes)
     }
 
-    /// Indexes tokens stored before the index existed; run once at start-up, cheap after.
-    pub fn index_token_owners(&self) -> Result<usize, StoreError> {
+    fn index_token_owners(&self) -> Result<usize, StoreError> {
         let owners = self.tree(TOKEN_OWNERS)?;
         if !owners.is_empty() {
             return Ok(0);
@@ -121,8 +48,7 @@ impl Store {
         Ok(indexed)
     }
 
-    /// Records the day a token was used, unless it changed meanwhile (a revocation wins).
-    pub fn touch_token(&self, hash: &[u8; 32], day: u32) -> Result<(), StoreError> {
+    fn touch_token(&self, hash: &[u8; 32], day: u32) -> Result<(), StoreError> {
         let tree = self.tree(TOKENS)?;
         let Some(old) = tree.get(hash)? else {
             return Ok(());
@@ -138,8 +64,7 @@ impl Store {
         Ok(())
     }
 
-    /// Every token, with its hash, in hash order from `after` (exclusive).
-    pub fn tokens(
+    fn tokens(
         &self,
         after: Option<[u8; 32]>,
         limit: usize,
@@ -165,8 +90,7 @@ impl Store {
             .collect()
     }
 
-    /// The tokens whose hash begins with these bytes (a token id is such a prefix).
-    pub fn tokens_with_prefix(
+    fn tokens_with_prefix(
         &self,
         prefix: &[u8],
     ) -> Result<Vec<([u8; 32], TokenRecord)>, StoreError> {
@@ -183,8 +107,10 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    use super::super::people::{AUDIT, MEMBERS, TERMINALS};
     use super::*;
     use crate::disk::FreeSpaceFloor;
+    use crate::repo::{AuditEntry, AuditRepo, PeopleRepo, PeopleWrite, Terminal};
 
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
