@@ -28,8 +28,86 @@ enum StoredKind {
         offset_ms: i64,
         duration_ms: i64,
     },
-    Group(Play),
-    Registration(Registration),
+    Group(StoredPlay),
+    Registration(StoredRegistration),
+}
+
+/// A group session's share of playback, field for field as the domain's `Play` was when layout
+/// 2 was fixed: the domain type may change, this may not.
+#[derive(Serialize, Deserialize)]
+struct StoredPlay {
+    id: String,
+    lesson: String,
+    duration_ms: i64,
+    wall: (i64, i64),
+    played: Vec<(i64, i64)>,
+    position_ms: i64,
+    session: Option<String>,
+}
+
+/// A registration, likewise fixed.
+#[derive(Serialize, Deserialize)]
+struct StoredRegistration {
+    id: String,
+    date: String,
+    duration_ms: i64,
+    reason: String,
+    centralised: bool,
+    corrects: Option<String>,
+}
+
+impl From<&Play> for StoredPlay {
+    fn from(p: &Play) -> Self {
+        StoredPlay {
+            id: p.id.clone(),
+            lesson: p.lesson.clone(),
+            duration_ms: p.duration_ms,
+            wall: p.wall,
+            played: p.played.clone(),
+            position_ms: p.position_ms,
+            session: p.session.clone(),
+        }
+    }
+}
+
+impl From<StoredPlay> for Play {
+    fn from(p: StoredPlay) -> Self {
+        Play {
+            id: p.id,
+            lesson: p.lesson,
+            duration_ms: p.duration_ms,
+            wall: p.wall,
+            played: p.played,
+            position_ms: p.position_ms,
+            session: p.session,
+        }
+    }
+}
+
+impl From<&Registration> for StoredRegistration {
+    fn from(r: &Registration) -> Self {
+        StoredRegistration {
+            id: r.id.clone(),
+            date: r.date.clone(),
+            duration_ms: r.duration_ms,
+            reason: r.reason.clone(),
+            centralised: r.centralised,
+            corrects: r.corrects.clone(),
+        }
+    }
+}
+
+impl From<StoredRegistration> for Registration {
+    fn from(r: StoredRegistration) -> Self {
+        Registration {
+            id: r.id,
+            date: r.date,
+            duration_ms: r.duration_ms,
+            reason: r.reason,
+            centralised: r.centralised,
+            corrects: r.corrects,
+        }
+    }
 }
 
 /// The entry's layout with its evidence after it.
@@ -100,8 +178,8 @@ pub(super) fn encode_entry(entry: &LedgerEntry) -> Vec<u8> {
                 duration_ms: *duration_ms,
             }
         }
-        EntryKind::Group { play } => StoredKind::Group(play.clone()),
-        EntryKind::Registration(r) => StoredKind::Registration(r.clone()),
+        EntryKind::Group { play } => StoredKind::Group(play.into()),
+        EntryKind::Registration(r) => StoredKind::Registration(r.into()),
     };
     let stored = StoredEntry {
         at_ms: entry.at_ms,
@@ -168,8 +246,8 @@ pub(super) fn decode_entry(tree: &'static str, bytes: &[u8]) -> Result<LedgerEnt
             duration_ms,
             witnessed: evidence.witnessed,
         },
-        StoredKind::Group(play) => EntryKind::Group { play },
-        StoredKind::Registration(r) => EntryKind::Registration(r),
+        StoredKind::Group(play) => EntryKind::Group { play: play.into() },
+        StoredKind::Registration(r) => EntryKind::Registration(r.into()),
     };
     Ok(LedgerEntry {
         at_ms: stored.at_ms,
@@ -265,6 +343,13 @@ mod tests {
         entry
     }
 
+    pub(super) fn all_entries() -> Vec<LedgerEntry> {
+        entries()
+            .into_iter()
+            .chain([witnessed_entry(), granted_entry()])
+            .collect()
+    }
+
     #[test]
     fn every_kind_of_entry_reads_back_exactly() {
         for entry in entries()
@@ -290,10 +375,29 @@ mod tests {
     }
 
     #[test]
+    fn entries_written_in_the_layout_with_evidence_still_read() {
+        let fixture = include_str!("fixtures/ledger_entries_v3.hex");
+        let old: Vec<&str> = fixture.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(old.len(), all_entries().len());
+        for (hex, entry) in old.iter().zip(all_entries()) {
+            let bytes = hex::decode(hex).unwrap();
+            assert_eq!(decode_entry("ledger", &bytes).unwrap(), entry);
+            assert_eq!(
+                encode_entry(&entry),
+                bytes,
+                "today's layout is still this one"
+            );
+        }
+    }
+
+    #[test]
     fn entries_written_as_json_before_are_still_read() {
-        for entry in entries() {
-            let json = super::super::encode(&entry);
-            assert_eq!(decode_entry("ledger", &json).unwrap(), entry);
+        let fixture = include_str!("fixtures/ledger_entries_v1.jsonl");
+        let old: Vec<&str> = fixture.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(old.len(), entries().len());
+        for (json, entry) in old.iter().zip(entries()) {
+            let bytes = [&[1u8][..], json.as_bytes()].concat();
+            assert_eq!(decode_entry("ledger", &bytes).unwrap(), entry);
         }
     }
 
