@@ -62,6 +62,11 @@ pub enum AddBlobError {
 }
 
 impl Infra {
+    /// Whether the repositories answer a read (for health checks).
+    pub fn store_answers(&self) -> bool {
+        self.store.is_open()
+    }
+
     /// Creates the data directory if need be and opens the store and the blob files in it.
     pub fn open(settings: Settings, clock: Arc<dyn Clock>) -> Result<Self, OpenError> {
         let dir = settings.storage.data_dir.clone();

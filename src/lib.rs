@@ -17,6 +17,7 @@
 //!   implementing every host trait.
 //! - [`http`] serves it with actix-web.
 
+pub mod access;
 pub mod audit;
 pub mod blobs;
 pub mod catalog;

@@ -3,7 +3,9 @@
 //! page can say what each costs and check a download.
 
 use crate::domain::digest::Sha256;
-use crate::repo::{Repositories, StoreError};
+use crate::domain::media::Probe;
+use crate::infra::Infra;
+use crate::repo::{BlobMeta, Job, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MadeFile {
@@ -16,7 +18,8 @@ pub struct MadeFile {
 }
 
 /// Everything made from `source`, in path order.
-pub fn made_from(store: &dyn Repositories, source: &Sha256) -> Result<Vec<MadeFile>, StoreError> {
+pub fn made_from(infra: &Infra, source: &Sha256) -> Result<Vec<MadeFile>, StoreError> {
+    let store = &infra.store;
     let mut files = Vec::new();
     for (path, sha256) in store.derived_files(source)? {
         let meta = match Sha256::parse_hex(&sha256) {
@@ -31,6 +34,38 @@ pub fn made_from(store: &dyn Repositories, source: &Sha256) -> Result<Vec<MadeFi
         });
     }
     Ok(files)
+}
+
+/// The blob made from `source` at `path` (e.g. `240p.mp4`).
+pub fn made_at(infra: &Infra, source: &Sha256, path: &str) -> Result<Option<Sha256>, StoreError> {
+    infra.store.derived(source, path)
+}
+
+/// What was recorded of a stored blob: size, type, name.
+pub fn blob(infra: &Infra, sha256: &Sha256) -> Result<Option<BlobMeta>, StoreError> {
+    infra.store.blob_meta(sha256)
+}
+
+/// Everything known of a stored blob, for `GET /api/v1/assets/{sha256}`.
+pub struct Asset {
+    pub meta: BlobMeta,
+    pub probe: Option<Probe>,
+    pub job: Option<Job>,
+    /// (path, blob) of each file made from it.
+    pub derived: Vec<(String, String)>,
+}
+
+pub fn asset(infra: &Infra, sha256: &Sha256) -> Result<Option<Asset>, StoreError> {
+    let store = &infra.store;
+    let Some(meta) = store.blob_meta(sha256)? else {
+        return Ok(None);
+    };
+    Ok(Some(Asset {
+        meta,
+        probe: store.probe(sha256)?,
+        job: store.job(sha256)?,
+        derived: store.derived_files(sha256)?,
+    }))
 }
 
 /// What a member can take home of a variant, lightest first: the sound alone and the video

@@ -107,6 +107,20 @@ fn entry(services: &impl CatalogHost, id: &str) -> Result<CourseEntry, CatalogOp
         .ok_or_else(|| CatalogOpError::NoCourse(id.to_string()))
 }
 
+/// A course as an editor sees it: its draft, else the version stations hold.
+pub fn course_for_editing(host: &impl CatalogHost, id: &str) -> Result<Course, CatalogOpError> {
+    host.infra()
+        .store
+        .course_entry(id)?
+        .and_then(|e| e.draft.or(e.published))
+        .ok_or_else(|| CatalogOpError::NoCourse(id.to_string()))
+}
+
+/// Every course entry, draft and published, in id order (for the editor's list).
+pub fn course_entries(host: &impl CatalogHost) -> Result<Vec<CourseEntry>, StoreError> {
+    host.infra().store.course_entries()
+}
+
 /// The course a lesson belongs to.
 pub fn course_of_lesson(
     services: &impl CatalogHost,

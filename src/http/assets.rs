@@ -30,19 +30,15 @@ pub async fn get_asset(
     services: web::Data<Services>,
 ) -> Result<HttpResponse, ApiError> {
     let sha256 = Sha256::parse_hex(&path)?;
-    let found = web::block(move || -> Result<_, crate::repo::StoreError> {
-        let Some(meta) = services.store.blob_meta(&sha256)? else {
-            return Ok(None);
-        };
-        Ok(Some((
-            meta,
-            services.store.probe(&sha256)?,
-            services.store.job(&sha256)?,
-            services.store.derived_files(&sha256)?,
-        )))
-    })
-    .await??;
-    let Some((meta, probe, processing, derived)) = found else {
+    let found =
+        web::block(move || crate::catalog::files::asset(&services.infra, &sha256)).await??;
+    let Some(crate::catalog::files::Asset {
+        meta,
+        probe,
+        job: processing,
+        derived,
+    }) = found
+    else {
         return Err(ApiError::not_found(format!("no asset {sha256}")));
     };
     if let Some(job) = processing.as_ref().filter(|j| j.unplayable) {

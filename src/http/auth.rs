@@ -1,8 +1,10 @@
-//! Who is calling: the bearer token, checked against the store, and the one place where the
-//! permission rules of `domain::org` are applied to a request.
+//! Who is calling: the bearer token, checked by the token use case, and the request's way to ask
+//! the authorisation policy (`access`).
 
 use super::error::ApiError;
-use crate::domain::org::{permits, Action, Principal};
+use crate::access;
+use crate::domain::org::{Action, Principal};
+use crate::infra::HasInfra;
 use crate::services::Services;
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
@@ -50,33 +52,9 @@ fn caller(req: &HttpRequest) -> Result<Caller, ApiError> {
 }
 
 impl Caller {
-    /// 403 unless the rules allow this caller the action. The tree comes from the store's
-    /// cache, read again only after an organisation changes.
-    pub fn may(&self, services: &Services, action: &Action) -> Result<(), ApiError> {
-        let tree = services.store.org_tree()?;
-        if permits(&self.0, action, &tree) {
-            return Ok(());
-        }
-        // Refused because a record it depends on is damaged: say so, rather than "not yours".
-        let damaged = action
-            .orgs()
-            .into_iter()
-            .find_map(|o| tree.damaged_above(o));
-        Err(match damaged {
-            Some(org) => ApiError::new(
-                StatusCode::FORBIDDEN,
-                "damaged-organisation",
-                format!(
-                    "the record of organisation {org:?} cannot be read, so nothing in or under \
-                     it can be checked; an admin must repair it"
-                ),
-            ),
-            None => ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "this token does not allow that",
-            ),
-        })
+    /// 403 unless the rules allow this caller the action (see `access::check`).
+    pub fn may(&self, services: &impl HasInfra, action: &Action) -> Result<(), ApiError> {
+        Ok(access::check(services, &self.0, action)?)
     }
 
     /// The bearer token this request came with.
@@ -85,11 +63,8 @@ impl Caller {
     }
 
     /// A 404 for a missing record, for callers who may learn of it; 403 for the rest.
-    pub fn missing(&self, services: &Services, what: String) -> ApiError {
-        match self.may(services, &Action::SeeMissing) {
-            Ok(()) => ApiError::not_found(what),
-            Err(forbidden) => forbidden,
-        }
+    pub fn missing(&self, services: &impl HasInfra, what: String) -> ApiError {
+        access::missing(services, &self.0, what).into()
     }
 
     /// Who this caller is, one by one: as the audit log names them, except that editor tokens,

@@ -47,10 +47,7 @@ pub async fn get_draft(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let course = edit(&caller, services, move |s, _| {
-        let entry = s.store.course_entry(&id)?;
-        entry
-            .and_then(|e| e.draft.or(e.published))
-            .ok_or(CatalogOpError::NoCourse(id))
+        catalog::course_for_editing(s, &id)
     })
     .await?;
     Ok(HttpResponse::Ok().json(course))

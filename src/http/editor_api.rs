@@ -43,7 +43,7 @@ pub async fn get_courses(
     services: web::Data<Services>,
 ) -> Result<HttpResponse, ApiError> {
     caller.may(&services, &Action::EditCatalogue)?;
-    let entries = web::block(move || services.store.course_entries()).await??;
+    let entries = web::block(move || crate::catalog::course_entries(&services)).await??;
     let courses: Vec<EditorCourse> = entries.into_iter().filter_map(EditorCourse::of).collect();
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))

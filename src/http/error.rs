@@ -99,6 +99,20 @@ impl From<SpaceError> for ApiError {
     }
 }
 
+impl From<crate::access::AccessError> for ApiError {
+    fn from(e: crate::access::AccessError) -> Self {
+        use crate::access::AccessError as E;
+        match e {
+            E::Forbidden => Self::new(StatusCode::FORBIDDEN, "forbidden", e.to_string()),
+            E::Damaged(_) => {
+                Self::new(StatusCode::FORBIDDEN, "damaged-organisation", e.to_string())
+            }
+            E::Missing(what) => Self::not_found(what),
+            E::Store(s) => s.into(),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -128,6 +142,7 @@ impl From<crate::people::PeopleOpError> for ApiError {
             E::NotFound(_) => Self::not_found(e.to_string()),
             E::Disabled(_) => Self::new(StatusCode::CONFLICT, "disabled", e.to_string()),
             E::Hash(_) => Self::internal("cannot hash a PIN", &e),
+            E::Access(a) => a.into(),
             E::Store(s) => s.into(),
         }
     }

@@ -20,7 +20,7 @@ struct Health {
 /// 200 when the store answers and the blob folder takes files; 503 otherwise.
 pub async fn get_healthz(services: web::Data<Services>) -> Result<HttpResponse, ApiError> {
     let health = web::block(move || {
-        let store_open = services.store.is_open();
+        let store_open = services.infra.store_answers();
         let blobs_writable = services.blobs.is_writable();
         Health {
             status: if store_open && blobs_writable {

@@ -35,11 +35,7 @@ pub(super) fn year(services: &Services, asked: Option<i32>) -> Result<i32, ApiEr
 
 /// The member, if the caller may see them (404 or 403 otherwise, as for the member record).
 fn member_for(caller: &Caller, services: &Services, id: &str) -> Result<Member, ApiError> {
-    let Some(record) = services.store.member(id)? else {
-        return Err(caller.missing(services, format!("no member {id:?}")));
-    };
-    caller.may(services, &Action::ReadMember(&record.member))?;
-    Ok(record.member)
+    Ok(crate::people::read_member(services, &caller.0, id)?.member)
 }
 
 pub async fn get_hours(

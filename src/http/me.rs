@@ -4,6 +4,7 @@
 use super::auth::Caller;
 use super::error::ApiError;
 use crate::domain::org::Principal;
+use crate::people;
 use crate::services::Services;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
@@ -17,14 +18,14 @@ pub async fn get_me(
         Principal::Editor => json!({"role": "editor"}),
         Principal::Manager { org } => json!({"role": "manager", "org": org}),
         Principal::Terminal { station, org } => {
-            let terminal = services.store.terminal(station)?;
+            let terminal = people::terminal(&services, station)?;
             // What the station's media URLs carry, so the server knows what it delivered.
             let delivery = services.play_sessions.station_tag(station);
             json!({"role": "terminal", "org": org, "station": terminal, "delivery_tag": delivery})
         }
         Principal::Member { member } => {
-            let record = services.store.member(member)?;
-            json!({"role": "member", "member": record.map(|r| r.member)})
+            let member = people::member(&services, member)?;
+            json!({"role": "member", "member": member})
         }
     };
     Ok(HttpResponse::Ok()

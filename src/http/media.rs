@@ -48,7 +48,8 @@ pub async fn get_derived(
     let source = Sha256::parse_hex(&source)?;
     let store = services.clone();
     let key = file.clone();
-    let blob = web::block(move || store.store.derived(&source, &key)).await??;
+    let blob =
+        web::block(move || crate::catalog::files::made_at(&store.infra, &source, &key)).await??;
     let blob = blob.ok_or_else(|| ApiError::not_found(format!("{source} has no {file:?}")))?;
     serve_blob(&req, &services, &metrics, blob, source, DERIVED).await
 }
@@ -115,10 +116,10 @@ async fn serve_blob(
         let sessions = &services.play_sessions;
         // A play session's or an offline grant's: both are recorded by their head.
         if let Some(id) = param(req, "ps").or_else(|| param(req, "og")) {
-            sessions.delivered(&*services.store, id, &source);
+            sessions.delivered(&services.infra, id, &source);
         }
         if let Some(tag) = param(req, "st") {
-            sessions.delivered_to_station(&*services.store, tag, &source);
+            sessions.delivered_to_station(&services.infra, tag, &source);
         }
     }
     let segments = match decision {

@@ -54,7 +54,7 @@ pub fn lookup(
     if let Some(hit) = CACHE.with(|c| c.borrow().get(sha256).cloned()) {
         return Ok(Some(hit));
     }
-    let Some(meta) = services.store.blob_meta(sha256)? else {
+    let Some(meta) = crate::catalog::files::blob(&services.infra, sha256)? else {
         return Ok(None);
     };
     let file = services

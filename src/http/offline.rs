@@ -62,7 +62,7 @@ pub async fn post_offline(
     let source = crate::domain::digest::Sha256::parse_hex(&variant.sha256)?;
     let made = {
         let services = services.clone();
-        web::block(move || made_from(&*services.store, &source)).await??
+        web::block(move || made_from(&services.infra, &source)).await??
     };
     let now = services.now_ms() as i64;
     let days = i64::from(services.settings.ledger.offline_grant_days);

@@ -41,16 +41,7 @@ pub async fn get_orgs(
 ) -> Result<HttpResponse, ApiError> {
     let page = page.into_inner();
     let listed = web::block(move || -> Result<_, ApiError> {
-        let directory = services.store.org_directory()?;
-        let visible: Vec<&Org> = directory
-            .orgs
-            .iter()
-            .filter(|o| {
-                crate::domain::org::permits(&caller.0, &Action::ReadOrg(&o.id), &directory.tree)
-            })
-            .collect();
-        let (total, orgs) = page.of(visible);
-        Ok((total, orgs.into_iter().cloned().collect::<Vec<Org>>()))
+        Ok(page.of(people::visible_orgs(&services, &caller.0)?))
     })
     .await??;
     Ok(paging::respond(listed))
@@ -61,8 +52,7 @@ pub async fn get_org(
     services: ServicesData,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.may(&services, &Action::ReadOrg(&id))?;
-    let org = services.store.org(&id)?;
+    let org = people::read_org(&services, &caller.0, &id)?;
     let org = org.ok_or_else(|| ApiError::not_found(format!("no organisation {id:?}")))?;
     Ok(HttpResponse::Ok().json(org))
 }
@@ -114,11 +104,7 @@ pub async fn get_member(
     services: ServicesData,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let record = services.store.member(&id)?;
-    let Some(record) = record else {
-        return Err(caller.missing(&services, format!("no member {id:?}")));
-    };
-    caller.may(&services, &Action::ReadMember(&record.member))?;
+    let record = people::read_member(&services, &caller.0, &id)?;
     Ok(HttpResponse::Ok().json(people::MemberView {
         member: record.member,
         disabled: record.disabled,
@@ -165,15 +151,6 @@ pub async fn post_token(
         _ => None,
     };
     caller.may(&services, &Action::IssueToken { manager_of })?;
-    if let Some(org) = manager_of {
-        if services.store.org(org)?.is_none() {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unknown-organisation",
-                format!("no organisation {org:?}"),
-            ));
-        }
-    }
     let expires_ms = match expires {
         None => None,
         Some(text) => {
@@ -187,7 +164,8 @@ pub async fn post_token(
     };
     let actor = caller.audit_actor();
     let token =
-        web::block(move || people::issue_token(&services, principal, expires_ms, actor)).await??;
+        web::block(move || people::issue_token_for(&services, principal, expires_ms, actor))
+            .await??;
     Ok(HttpResponse::Created().json(serde_json::json!({ "token": token })))
 }
 
@@ -235,9 +213,8 @@ pub async fn get_audit(
     services: ServicesData,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.may(&services, &Action::ReadAudit)?;
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
-    let entries = services.store.audit_log(query.after, limit)?;
+    let entries = people::audit_log(&services, &caller.0, query.after, limit)?;
     let body: Vec<_> = entries
         .into_iter()
         .map(|(seq, e)| serde_json::json!({ "seq": seq, "entry": e }))
@@ -252,10 +229,7 @@ pub async fn patch_member(
     body: web::Json<people::MemberChange>,
 ) -> Result<HttpResponse, ApiError> {
     let change = body.into_inner();
-    let record = services.store.member(&id)?;
-    let Some(record) = record else {
-        return Err(caller.missing(&services, format!("no member {id:?}")));
-    };
+    let record = people::find_member(&services, &caller.0, &id)?;
     // Allowed where the member is now, and where they are going.
     for org in record.member.orgs() {
         caller.may(&services, &Action::WriteMember { org })?;
@@ -287,10 +261,7 @@ pub async fn patch_org(
     body: web::Json<OrgChange>,
 ) -> Result<HttpResponse, ApiError> {
     let OrgChange { name, parent } = body.into_inner();
-    let current = services.store.org(&id)?;
-    let Some(current) = current else {
-        return Err(caller.missing(&services, format!("no organisation {id:?}")));
-    };
+    let current = people::find_org(&services, &caller.0, &id)?;
     caller.may(
         &services,
         &Action::WriteOrg {
@@ -319,15 +290,7 @@ pub async fn get_members(
 ) -> Result<HttpResponse, ApiError> {
     let page = page.into_inner();
     let listed = web::block(move || -> Result<_, ApiError> {
-        let tree = services.store.org_tree()?;
-        let visible: Vec<Member> = services
-            .store
-            .members()?
-            .into_iter()
-            .map(|r| r.member)
-            .filter(|m| crate::domain::org::permits(&caller.0, &Action::ReadMember(m), &tree))
-            .collect();
-        Ok(page.of(visible))
+        Ok(page.of(people::visible_members(&services, &caller.0)?))
     })
     .await??;
     Ok(paging::respond(listed))
@@ -341,17 +304,7 @@ pub async fn get_terminals(
 ) -> Result<HttpResponse, ApiError> {
     let page = page.into_inner();
     let listed = web::block(move || -> Result<_, ApiError> {
-        let tree = services.store.org_tree()?;
-        let visible: Vec<Terminal> = services
-            .store
-            .terminals()?
-            .into_iter()
-            .filter(|t| {
-                let action = Action::WriteTerminal { org: &t.org };
-                crate::domain::org::permits(&caller.0, &action, &tree)
-            })
-            .collect();
-        Ok(page.of(visible))
+        Ok(page.of(people::managed_terminals(&services, &caller.0)?))
     })
     .await??;
     Ok(paging::respond(listed))

@@ -69,19 +69,7 @@ fn device(req: &HttpRequest) -> [u8; 8] {
 
 /// The languages a caller set in their profile, used when the request names none.
 fn profile_languages(services: &Services, who: &Principal) -> Result<Vec<Lang>, ApiError> {
-    Ok(match who {
-        Principal::Member { member } => services
-            .store
-            .member(member)?
-            .map(|r| r.member.languages)
-            .unwrap_or_default(),
-        Principal::Terminal { station, .. } => services
-            .store
-            .terminal(station)?
-            .map(|t| t.languages)
-            .unwrap_or_default(),
-        _ => Vec::new(),
-    })
+    Ok(crate::people::profile_languages(services, who)?)
 }
 
 /// A published lesson and the variant negotiation gave the caller.
@@ -173,7 +161,7 @@ pub async fn get_play(
     let (derived, resume_ms) = {
         let services = services.clone();
         web::block(move || -> Result<_, ApiError> {
-            let derived = crate::catalog::files::made_from(&*services.store, &source)?;
+            let derived = crate::catalog::files::made_from(&services.infra, &source)?;
             let resume = match member {
                 Some(member) => crate::ledger::report::resume(&services, &member)?
                     .into_iter()

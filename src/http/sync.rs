@@ -70,9 +70,7 @@ pub async fn get_changes(
     let page = {
         let services = services.clone();
         web::block(move || -> Result<_, ApiError> {
-            let terminal = services
-                .store
-                .terminal(&station_id)?
+            let terminal = crate::people::terminal(&services, &station_id)?
                 .ok_or_else(|| ApiError::not_found(format!("no station {station_id:?}")))?;
             let station = Station::of(&terminal, &services.fallbacks);
             let view = services.catalog.view(&services)?;

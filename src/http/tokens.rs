@@ -5,12 +5,11 @@
 use super::auth::Caller;
 use super::error::ApiError;
 use super::paging::{self, Page};
-use crate::domain::org::{permits, Action, Principal, TokenOwner};
+use crate::domain::org::Action;
 use crate::people;
 use crate::services::Services;
-use crate::tokens::{self, TokenView};
+use crate::tokens;
 use actix_web::{web, HttpResponse};
-use std::collections::HashMap;
 
 type ServicesData = web::Data<Services>;
 
@@ -22,31 +21,7 @@ pub async fn get_tokens(
 ) -> Result<HttpResponse, ApiError> {
     let page = page.into_inner();
     let listed = web::block(move || -> Result<_, ApiError> {
-        let tree = services.store.org_tree()?;
-        let now = services.now_ms();
-        // A member's organisations, read once however many tokens they hold.
-        let mut members: HashMap<String, TokenOwner> = HashMap::new();
-        let mut visible: Vec<TokenView> = Vec::new();
-        for (hash, record) in services.store.tokens(None, usize::MAX)? {
-            if record.revoked || record.expires_ms.is_some_and(|at| at <= now) {
-                continue;
-            }
-            let owner = match &record.principal {
-                Principal::Member { member } => match members.get(member) {
-                    Some(owner) => owner.clone(),
-                    None => {
-                        let owner = tokens::owner(&services, &record.principal)?;
-                        members.insert(member.clone(), owner.clone());
-                        owner
-                    }
-                },
-                principal => tokens::owner(&services, principal)?,
-            };
-            if permits(&caller.0, &Action::ManageToken(&owner), &tree) {
-                visible.push(tokens::view(&hash, &record, &owner, now));
-            }
-        }
-        Ok(page.of(visible))
+        Ok(page.of(people::manageable_tokens(&services, &caller.0)?))
     })
     .await??;
     Ok(paging::respond(listed))
@@ -60,35 +35,13 @@ pub async fn delete_token(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let actor = caller.audit_actor();
-    web::block(move || -> Result<(), ApiError> {
-        let Some((hash, record)) = tokens::by_id(&services, &id)? else {
-            return Err(caller.missing(&services, format!("no token {id:?}")));
-        };
-        let owner = tokens::owner(&services, &record.principal)?;
-        // One's own token may always be given up (that is signing out).
-        if hash != tokens::token_hash(caller.token()) {
-            caller.may(&services, &Action::ManageToken(&owner))?;
-        }
-        let _held = match &record.principal {
-            Principal::Member { member } => Some(services.locks.member(member)),
-            Principal::Terminal { station, .. } => Some(services.locks.terminal(station)),
-            _ => None,
-        };
-        let mut write = crate::repo::PeopleWrite::default();
-        tokens::revoke_into(&services, &[hash], &actor, "revoked", &mut write)?;
-        services.store.write_people(&write)?;
-        services.store.flush()?;
-        Ok(())
-    })
-    .await??;
+    let own = tokens::token_hash(caller.token());
+    web::block(move || people::revoke_by_id(&services, &caller.0, &own, &id, actor)).await??;
     Ok(HttpResponse::NoContent().finish())
 }
 
 fn terminal_org(services: &Services, caller: &Caller, id: &str) -> Result<String, ApiError> {
-    match services.store.terminal(id)? {
-        Some(terminal) => Ok(terminal.org),
-        None => Err(caller.missing(services, format!("no station {id:?}"))),
-    }
+    Ok(people::find_terminal(services, &caller.0, id)?.org)
 }
 
 pub async fn patch_terminal(

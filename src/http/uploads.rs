@@ -363,13 +363,7 @@ pub async fn get_upload_status(
 ) -> Result<HttpResponse, ApiError> {
     let who = editor(&caller, &services)?;
     let upload = uploads::find_for(&services, &id, &who, UploadUse::See)?;
-    let processing = match &upload.state {
-        crate::domain::upload::UploadState::Stored { sha256 } => {
-            let hash = crate::domain::digest::Sha256::parse_hex(sha256)?;
-            services.store.job(&hash)?
-        }
-        _ => None,
-    };
+    let processing = uploads::processing(&services, &upload)?;
     Ok(HttpResponse::Ok().json(serde_json::json!({
         "upload": upload,
         "processing": processing,

@@ -113,23 +113,24 @@ impl PlaySessions {
 impl PlaySessions {
     /// Records that `/media` delivered `source` (or a file made from it) under the session `ps`
     /// names, if this server issued it.
-    pub fn delivered(&self, store: &dyn Repositories, ps: &str, source: &Sha256) {
+    pub fn delivered(&self, infra: &Infra, ps: &str, source: &Sha256) {
         if let Some(head) = self.delivery_head(ps) {
-            self.record(store, DeliveredTo::Session(head), source);
+            self.record(infra, DeliveredTo::Session(head), source);
         }
     }
 
     /// Records that `/media` delivered `source` to the station a tag names, if it is this
     /// server's.
-    pub fn delivered_to_station(&self, store: &dyn Repositories, tag: &str, source: &Sha256) {
+    pub fn delivered_to_station(&self, infra: &Infra, tag: &str, source: &Sha256) {
         if let Some(station) = self.station_of(tag) {
-            self.record(store, DeliveredTo::Station(station), source);
+            self.record(infra, DeliveredTo::Station(station), source);
         }
     }
 
     /// Never fails the delivery: a record that cannot be written is logged, and only the
     /// report it would have backed goes uncredited.
-    fn record(&self, store: &dyn Repositories, to: DeliveredTo, source: &Sha256) {
+    fn record(&self, infra: &Infra, to: DeliveredTo, source: &Sha256) {
+        let store = &infra.store;
         let key = to.key(source);
         {
             let mut recorded = self.recorded.lock().unwrap_or_else(PoisonError::into_inner);

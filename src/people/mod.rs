@@ -1,15 +1,23 @@
 //! People use cases: organisations, members, stations and tokens, each change written with its
-//! audit entry in one transaction. Permission checks happen before these are called
-//! (`domain::org::permits`); members and stations change only under their lock (`Locks`), so
-//! a sign-in, an edit and an import never undo each other.
+//! audit entry in one transaction, and what callers may read of them. Reads and token
+//! administration ask the authorisation policy (`access`); changes are checked by their
+//! callers before they are made. Members and stations change only under their lock (`Locks`),
+//! so a sign-in, an edit and an import never undo each other.
 
 mod locks;
 mod members;
+mod reads;
 mod terminals;
+mod token_admin;
 
 pub use locks::Locks;
 pub use members::{change_member, create_member, MemberChange, MemberView};
+pub use reads::{
+    audit_log, find_member, find_org, find_terminal, managed_terminals, member, profile_languages,
+    read_member, read_org, terminal, visible_members, visible_orgs,
+};
 pub use terminals::{change_terminal, create_terminal, rotate_terminal_token, TerminalChange};
+pub use token_admin::{issue_token_for, manageable_tokens, revoke_by_id};
 // Tokens have their own module; these names stay here for the callers that know them.
 pub use crate::tokens::{authenticate, issue_token, new_token, revoke_token, token_hash};
 
@@ -31,6 +39,8 @@ pub enum PeopleOpError {
     Disabled(String),
     #[error("cannot hash the PIN: {0}")]
     Hash(String),
+    #[error(transparent)]
+    Access(#[from] crate::access::AccessError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -229,6 +229,21 @@ pub fn find_for(
     }
 }
 
+/// How the processing of a stored upload goes; None before it is stored, or for a file that
+/// needs none.
+pub fn processing(
+    services: &impl UploadsHost,
+    upload: &Upload,
+) -> Result<Option<crate::repo::Job>, UploadOpError> {
+    let UploadState::Stored { sha256 } = &upload.state else {
+        return Ok(None);
+    };
+    let Ok(hash) = crate::domain::digest::Sha256::parse_hex(sha256) else {
+        return Ok(None);
+    };
+    Ok(services.infra().store.job(&hash)?)
+}
+
 /// A PATCH in progress: the upload as it was, the file opened at its offset, and the claim.
 pub struct Append {
     pub upload: Upload,

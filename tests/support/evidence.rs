@@ -90,7 +90,7 @@ pub fn deliver(services: &Services, session: &str, lesson: &str) {
         let source = yuanjiao::domain::digest::Sha256::parse_hex(&variant.sha256).unwrap();
         services
             .play_sessions
-            .delivered(&*services.store, session, &source);
+            .delivered(&services.infra, session, &source);
     }
 }
 
@@ -105,7 +105,7 @@ pub fn deliver_to_station(services: &Services, station: &str) {
                 let source = yuanjiao::domain::digest::Sha256::parse_hex(&variant.sha256).unwrap();
                 services
                     .play_sessions
-                    .delivered_to_station(&*services.store, &tag, &source);
+                    .delivered_to_station(&services.infra, &tag, &source);
             }
         }
     }
