@@ -127,6 +127,22 @@ pub struct TlsSettings {
 pub struct StorageSettings {
     pub data_dir: PathBuf,
     pub min_free_bytes: u64,
+    /// Where the repositories live: sled in `data_dir` (the default), or PostgreSQL.
+    pub backend: StorageBackend,
+    /// For `backend = "postgres"`: e.g. `postgres://yuanjiao@10.0.0.5/yuanjiao`.
+    pub database_url: String,
+    /// Connections each process keeps to PostgreSQL.
+    pub pool_size: usize,
+    /// PostgreSQL cancels a statement that runs longer.
+    #[serde(with = "humantime_serde_duration")]
+    pub statement_timeout: std::time::Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageBackend {
+    Sled,
+    Postgres,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -165,6 +181,10 @@ impl Default for Settings {
             storage: StorageSettings {
                 data_dir: "data".into(),
                 min_free_bytes: 256 << 20,
+                backend: StorageBackend::Sled,
+                database_url: String::new(),
+                pool_size: 16,
+                statement_timeout: std::time::Duration::from_secs(30),
             },
             media: MediaSettings {
                 workers: 1,
@@ -319,8 +339,21 @@ impl Settings {
         if self.server.send_timeout_secs == 0 {
             return invalid("server.send_timeout_secs", "must be at least 1".into());
         }
-        if self.storage.data_dir.as_os_str().is_empty() {
+        let st = &self.storage;
+        if st.data_dir.as_os_str().is_empty() {
             return invalid("storage.data_dir", "must not be empty".into());
+        }
+        if st.backend == StorageBackend::Postgres && st.database_url.is_empty() {
+            return invalid(
+                "storage.database_url",
+                "backend \"postgres\" needs one".into(),
+            );
+        }
+        if !(1..=1000).contains(&st.pool_size) {
+            return invalid("storage.pool_size", "must be between 1 and 1000".into());
+        }
+        if st.statement_timeout < std::time::Duration::from_secs(1) {
+            return invalid("storage.statement_timeout", "must be at least 1s".into());
         }
         let m = &self.media;
         if m.workers == 0 || m.threads == 0 {

@@ -5,7 +5,7 @@
 
 use crate::blobs::{BlobError, BlobStore, Stored};
 use crate::clock::Clock;
-use crate::config::Settings;
+use crate::config::{Settings, StorageBackend};
 use crate::disk::FreeSpaceFloor;
 use crate::domain::media_type::served;
 use crate::domain::representation::content_type_for;
@@ -77,7 +77,18 @@ impl Infra {
         std::fs::create_dir_all(&dir).map_err(data_dir_error)?;
         let floor = FreeSpaceFloor::new(&dir, settings.storage.min_free_bytes);
         let blobs = BlobStore::open(&dir, floor.clone()).map_err(data_dir_error)?;
-        let store = Box::new(crate::store::Store::open(&dir, floor.clone())?);
+        let storage = &settings.storage;
+        let store: Box<dyn Repositories> = match storage.backend {
+            StorageBackend::Sled => Box::new(crate::store::Store::open(&dir, floor.clone())?),
+            StorageBackend::Postgres => {
+                let config = crate::store::pg::PgConfig {
+                    url: storage.database_url.clone(),
+                    pool_size: storage.pool_size,
+                    statement_timeout: storage.statement_timeout,
+                };
+                Box::new(crate::store::pg::PgStore::open(&config, floor.clone())?)
+            }
+        };
         let fallbacks = settings.fallbacks();
         Ok(Infra {
             settings,

@@ -9,6 +9,7 @@ mod deliveries;
 mod ledger;
 mod ledger_codec;
 mod people;
+pub mod pg;
 mod rejections;
 mod secrets;
 mod tokens;

@@ -6,6 +6,7 @@ pub mod clocked_county;
 pub mod evidence;
 pub mod hostile;
 pub mod people;
+pub mod postgres;
 pub mod process;
 pub mod small_county;
 pub mod upload;
