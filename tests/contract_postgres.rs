@@ -85,3 +85,13 @@ fn the_ledger_group_commit_contract_holds_on_postgres() {
 fn concurrent_ledger_batches_keep_each_members_order_on_postgres() {
     on_postgres(contract::ledger::concurrent_batches_keep_each_members_order);
 }
+
+#[test]
+fn a_write_from_a_stale_head_is_refused_whole_on_postgres() {
+    on_postgres(contract::ledger::stale_heads_are_refused_whole);
+}
+
+#[test]
+fn a_report_id_is_stored_once_on_postgres() {
+    on_postgres(contract::ledger::an_id_is_stored_once);
+}

@@ -98,6 +98,87 @@ async fn a_county_on_postgresql_credits_a_station_batch_that_a_restarted_server_
         .is_empty());
 }
 
+async fn send(app: &TestApp, token: &str, reports: Vec<Value>) -> Value {
+    let resp = app
+        .client
+        .post(app.url("/api/v1/watch"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "reports": reports }))
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// The n-th minute of lesson lim-1 (sender "a") or lim-2 (sender "b"), in the n-th
+/// two-minute slot before noon, b's a minute after a's: every report adds a minute.
+fn minute(tag: &str, n: i64) -> Value {
+    let later = if tag == "a" { 0 } else { MIN };
+    let mut r = report(
+        &format!("{tag}-{n}"),
+        "M-a",
+        (n * MIN, n * MIN + MIN),
+        NOW - 5 * 60 * MIN + n * 2 * MIN + later,
+    );
+    r["lesson"] = if tag == "a" { "lim-1" } else { "lim-2" }.into();
+    r
+}
+
+#[tokio::test]
+async fn two_processes_crediting_one_member_at_once_give_what_one_process_gives() {
+    // Two servers on one database, each sent one lesson's minutes, at once: each must credit
+    // from the other's writes too, or the totals it writes would leave the other's out.
+    let shared = support::postgres::database();
+    let a = on_postgres(&shared).await;
+    let tokens = set_up(&a);
+    let b = on_postgres(&shared).await;
+    let sends = (0..20).map(|n| {
+        let (a, b, token) = (&a, &b, &tokens.station);
+        async move {
+            let (x, y) = tokio::join!(
+                send(a, token, vec![minute("a", n)]),
+                send(b, token, vec![minute("b", n)])
+            );
+            [x, y]
+        }
+    });
+    for answer in futures_util::future::join_all(sends)
+        .await
+        .into_iter()
+        .flatten()
+    {
+        assert_eq!(answer["results"][0]["status"], "credited", "{answer}");
+    }
+    let two = a.services.store.member_year("M-a", 2026).unwrap().unwrap();
+    assert!(yuanjiao::ledger::report::verify(&a.services)
+        .unwrap()
+        .is_empty());
+    assert_eq!(b.services.store.member_entries("M-a").unwrap().len(), 40);
+
+    // One server, sent the same plays one after the other.
+    let alone = on_postgres(&support::postgres::database()).await;
+    let tokens = set_up(&alone);
+    for n in 0..20 {
+        send(
+            &alone,
+            &tokens.station,
+            vec![minute("a", n), minute("b", n)],
+        )
+        .await;
+    }
+    let one = alone
+        .services
+        .store
+        .member_year("M-a", 2026)
+        .unwrap()
+        .unwrap();
+    assert_eq!(two, one, "the same totals, to the millisecond and lesson");
+    assert_eq!(one.watched_ms, 40 * MIN, "every minute");
+}
+
 fn open(url: &str) -> Result<PgStore, yuanjiao::repo::StoreError> {
     let dir = tempfile::tempdir().unwrap();
     let config = PgConfig {
@@ -143,4 +224,55 @@ fn a_migrated_database_opened_again_keeps_its_data_and_a_newer_one_is_refused() 
         message.contains("99") && message.contains("newer"),
         "{message}"
     );
+}
+
+#[test]
+fn a_database_at_the_first_schema_holding_a_ledger_migrates_with_its_data() {
+    use yuanjiao::domain::watch::Registration;
+    use yuanjiao::repo::{EntryKind, LedgerEntry, LedgerRepo, LedgerWrite};
+    let url = support::postgres::database();
+    let store = open(&url).unwrap();
+    let entry = |id: &str| LedgerEntry {
+        at_ms: NOW,
+        actor: "admin".into(),
+        member: "M1".into(),
+        kind: EntryKind::Registration(Registration {
+            id: id.into(),
+            date: "2026-03-02".into(),
+            duration_ms: 60_000,
+            reason: "集中学习".into(),
+            centralised: false,
+            corrects: None,
+        }),
+    };
+    let write = LedgerWrite {
+        entries: vec![entry("g1"), entry("g2"), entry("g3")],
+        ..LedgerWrite::default()
+    };
+    store.apply_ledger_writes(&[&write]).unwrap();
+    drop(store);
+    // As a server of schema 1 left it: no heads yet.
+    psql(
+        &url,
+        "DROP TABLE ledger_heads; DELETE FROM schema_migrations WHERE version = 2",
+    );
+
+    let store = open(&url).unwrap();
+    assert_eq!(
+        store.member_entries("M1").unwrap().len(),
+        3,
+        "the ledger is kept"
+    );
+    assert_eq!(
+        store.member_head("M1").unwrap(),
+        3,
+        "a head for each member, its writes counted"
+    );
+    let next = LedgerWrite {
+        entries: vec![entry("g4")],
+        heads: vec![("M1".into(), 3, 99)],
+        ..LedgerWrite::default()
+    };
+    store.apply_ledger_writes(&[&next]).unwrap();
+    assert_eq!(store.member_head("M1").unwrap(), 99);
 }

@@ -7,6 +7,7 @@ use crate::domain::org::Principal;
 use crate::domain::watch_body::{parse_watch_body, BodyError};
 use crate::ledger::session::{self, Checks, End, Open};
 use crate::ledger::{self, Outcome};
+use crate::repo::StoreError;
 use crate::services::Services;
 use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -81,22 +82,42 @@ pub async fn post_watch(
     // Parsing and crediting run on the blocking pool, one report or ten thousand: a member's
     // year of plays makes even one report's maximum flow real work. The answer then waits for
     // the flush without holding a thread.
-    let blocking = services.clone();
-    let (ids, outcomes, ticket) = web::block(move || -> Result<_, ApiError> {
-        let reports = parse_watch_body(&body)?;
-        let ids: Vec<String> = reports.iter().map(|r| r.id.clone()).collect();
-        let (outcomes, ticket) = ledger::submit_unflushed(&blocking, &principal, &actor, reports)?;
-        ledger::evidence::audit_admin_reports(
-            &blocking,
-            &principal,
-            &audit_actor,
-            &ids,
-            &outcomes,
-        )?;
-        Ok((ids, outcomes, ticket))
-    })
-    .await??;
-    ledger::wait_durable(services.into_inner(), ticket).await?;
+    let reports = web::block(move || parse_watch_body(&body)).await??;
+    let ids: Vec<String> = reports.iter().map(|r| r.id.clone()).collect();
+    // Another process may credit one of these members first; then they are read again and
+    // credited afresh (what is already stored comes back as duplicates).
+    let mut tries = 0;
+    let outcomes = loop {
+        tries += 1;
+        let blocking = services.clone();
+        let (principal, actor, audit_actor, ids, reports) = (
+            principal.clone(),
+            actor.clone(),
+            audit_actor.clone(),
+            ids.clone(),
+            reports.clone(),
+        );
+        let (outcomes, ticket) = web::block(move || -> Result<_, ApiError> {
+            let (outcomes, ticket) =
+                ledger::submit_unflushed(&blocking, &principal, &actor, reports)?;
+            ledger::evidence::audit_admin_reports(
+                &blocking,
+                &principal,
+                &audit_actor,
+                &ids,
+                &outcomes,
+            )?;
+            Ok((outcomes, ticket))
+        })
+        .await??;
+        match ledger::wait_durable(services.clone().into_inner(), ticket).await {
+            Err(StoreError::Stale(_)) if tries < ledger::STALE_TRIES => {
+                tokio::time::sleep(ledger::stale_pause(tries)).await;
+                continue;
+            }
+            done => break done.map(|()| outcomes)?,
+        }
+    };
     let results = ids
         .into_iter()
         .zip(outcomes)

@@ -49,36 +49,72 @@ pub(crate) struct Handover {
     /// Report ids to let go of once the write is in the store (until then they are pending).
     pub release: Vec<String>,
     /// The members whose states made the write, kept in memory until it is applied (a state
-    /// read back from the store before then would miss it).
-    #[expect(
-        dead_code,
-        reason = "held for its reference count, which keeps the slots cached"
-    )]
+    /// read back from the store before then would miss it), and dropped if it is stale.
     pub hold: Vec<Slot>,
     /// The oldest ledger epoch of those states: a write made from states read before a
     /// failed flush is not applied.
     pub epoch: u64,
 }
 
+/// Tries of a batch whose members another process wrote first, each from a fresh read.
+pub const STALE_TRIES: u32 = 8;
+
+/// How long to wait before try `tries + 1`: growing and random, so processes that collided
+/// do not collide again in step.
+pub fn stale_pause(tries: u32) -> std::time::Duration {
+    std::time::Duration::from_millis(rand::random_range(1..=5 * u64::from(tries)))
+}
+
+/// Failed groups remembered for callers that look late; a caller is woken as its group ends,
+/// so it looks within a few groups.
+const FAILURES_KEPT: usize = 32;
+
+#[derive(Debug, Clone, Copy)]
+struct Failure {
+    /// The tickets of the group, `from..=through`.
+    from: u64,
+    through: u64,
+    /// Another process wrote one of its members first (or stored one of its ids): its callers
+    /// may credit again from a fresh read.
+    stale: bool,
+}
+
 #[derive(Debug, Default, Clone, Copy)]
 struct Flushed {
-    /// Every ticket up to this one is on disk.
+    /// Every ticket up to this one is written (or failed).
     through: u64,
-    /// Set when the last flush failed, for the callers it covered.
-    failed_through: u64,
+    /// The last failed groups, newest at `next - 1` (a ring).
+    failures: [Option<Failure>; FAILURES_KEPT],
+    next: usize,
 }
 
 impl Flushed {
     fn outcome(self, ticket: u64) -> Option<Result<(), StoreError>> {
         (self.through >= ticket).then(|| {
-            if self.failed_through >= ticket {
-                Err(StoreError::NotDurable(
+            let failed = self
+                .failures
+                .iter()
+                .flatten()
+                .find(|f| (f.from..=f.through).contains(&ticket));
+            match failed {
+                None => Ok(()),
+                Some(f) if f.stale => Err(StoreError::Stale(
+                    "another process wrote these members first",
+                )),
+                Some(_) => Err(StoreError::NotDurable(
                     "the ledger's flush to disk failed".into(),
-                ))
-            } else {
-                Ok(())
+                )),
             }
         })
+    }
+
+    fn failed(&mut self, from: u64, through: u64, stale: bool) {
+        self.failures[self.next] = Some(Failure {
+            from,
+            through,
+            stale,
+        });
+        self.next = (self.next + 1) % FAILURES_KEPT;
     }
 }
 
@@ -166,17 +202,26 @@ impl GroupFlush {
                 (state.issued, std::mem::take(&mut state.queue))
             };
             let result = apply(services, &group).and_then(|()| services.infra().store.flush());
-            let release: Vec<String> = group.into_iter().flat_map(|h| h.release).collect();
+            let release: Vec<String> = group.iter().flat_map(|h| h.release.clone()).collect();
             services.ledger().release(&release);
-            if result.is_err() {
+            match &result {
+                // Another process wrote one of these members first: only the members of this
+                // group hold plays the store does not, and are read afresh. (A write built on
+                // them meanwhile names a head that never landed, and is refused in turn.)
+                Err(StoreError::Stale(_)) => forget(&group),
                 // Memory may hold plays the store does not: every member is read afresh.
-                services.ledger().epoch.fetch_add(1, Ordering::SeqCst);
+                Err(_) => {
+                    services.ledger().epoch.fetch_add(1, Ordering::SeqCst);
+                }
+                Ok(()) => {}
             }
             let mut state = self.lock();
+            let from = state.flushed.through + 1;
             state.last_group = covers - state.flushed.through;
             state.flushed.through = covers;
-            if result.is_err() {
-                state.flushed.failed_through = covers;
+            if let Err(e) = &result {
+                let stale = matches!(e, StoreError::Stale(_));
+                state.flushed.failed(from, covers, stale);
             }
             let flushed = state.flushed;
             let caught_up = state.issued == covers;
@@ -215,6 +260,13 @@ pub async fn wait(services: Arc<impl LedgerHost>, ticket: Ticket) -> Result<(), 
         // The sender lives as long as the ledger: this only happens while shutting down.
         .map_err(|_| StoreError::Closed("the ledger closed before the flush"))?;
     seen.outcome(ticket.0).unwrap_or(Ok(()))
+}
+
+/// Drops the members' states a failed group was made from, so they are read again.
+fn forget(group: &[Handover]) {
+    for slot in group.iter().flat_map(|h| &h.hold) {
+        *slot.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
 }
 
 /// Applies a group's writes in one batch, unless one was made from states a failed flush made

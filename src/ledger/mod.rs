@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crediting::{limits, Crediting};
 use flush::Handover;
-pub use flush::{wait as wait_durable, GroupFlush, Ticket};
+pub use flush::{stale_pause, wait as wait_durable, GroupFlush, Ticket, STALE_TRIES};
 
 /// What the ledger's use cases stand on: the catalogue (lessons' durations and languages), the
 /// members' ledgers in memory and the play sessions. The group flush runs on the blocking pool,
@@ -75,6 +75,10 @@ pub struct MemberState {
     pub session_use: HashMap<String, i64>,
     /// The ledger's epoch when this was read; a failed flush starts a new one.
     epoch: u64,
+    member: String,
+    /// The member's head in the store (see `LedgerRepo::member_head`) this state stands at,
+    /// or the one the last write handed over will leave.
+    head: u64,
 }
 
 pub(crate) type Slot = Arc<Mutex<Option<MemberState>>>;
@@ -114,20 +118,29 @@ impl Ledger {
     /// nearly full (then the ids are let go). The caller still holds the members' locks, and
     /// waits on the ticket after letting go of them. The write belongs to the oldest epoch of
     /// the states it was made from.
+    /// The write names the head of each member it adds entries to, and their states move on.
     fn hand_over<'a>(
         &self,
         services: &impl LedgerHost,
-        write: LedgerWrite,
+        mut write: LedgerWrite,
         release: Vec<String>,
         hold: Vec<Slot>,
-        states: impl IntoIterator<Item = &'a MemberState>,
+        states: impl IntoIterator<Item = &'a mut MemberState>,
     ) -> Result<Ticket, StoreError> {
         if let Err(e) = services.infra().store.writable() {
             self.release(&release);
             return Err(e);
         }
         let now = self.epoch.load(Ordering::SeqCst);
-        let epoch = states.into_iter().map(|s| s.epoch).fold(now, u64::min);
+        let mut epoch = now;
+        for state in states {
+            epoch = epoch.min(state.epoch);
+            if write.entries.iter().any(|e| e.member == state.member) {
+                let next = rand::random::<u64>() | 1;
+                write.heads.push((state.member.clone(), state.head, next));
+                state.head = next;
+            }
+        }
         Ok(self.flush.hand_over(Handover {
             write,
             release,
@@ -249,6 +262,9 @@ pub(crate) fn load<'a>(
         *guard = None;
     }
     if guard.is_none() {
+        // Read before the entries: a write landing in between makes this head older than the
+        // entries, so the next write is refused as stale and the member read again.
+        let head = services.infra().store.member_head(member)?;
         let calendar = &services.ledger().rules().calendar;
         let (mut plays, mut registrations) = (Vec::new(), Vec::new());
         let mut reports_per_day = ReportsPerDay::default();
@@ -272,6 +288,8 @@ pub(crate) fn load<'a>(
             reports_per_day,
             session_use,
             epoch,
+            member: member.to_string(),
+            head,
         });
     }
     guard.as_mut().ok_or(StoreError::Stale(
@@ -339,6 +357,14 @@ pub fn submit(
     actor: &str,
     reports: Vec<WatchReport>,
 ) -> Result<Vec<Outcome>, StoreError> {
+    // Another process may credit one of these members first: read again and credit afresh.
+    for tries in 1..STALE_TRIES {
+        let (outcomes, ticket) = submit_unflushed(services, caller, actor, reports.clone())?;
+        match services.ledger().flush.wait_blocking(ticket, services) {
+            Err(StoreError::Stale(_)) => std::thread::sleep(stale_pause(tries)),
+            done => return done.map(|()| outcomes),
+        }
+    }
     let (outcomes, ticket) = submit_unflushed(services, caller, actor, reports)?;
     services.ledger().flush.wait_blocking(ticket, services)?;
     Ok(outcomes)
@@ -533,7 +559,7 @@ pub fn submit_unflushed(
             write,
             reserved,
             slots.iter().map(|(_, slot)| slot.clone()).collect(),
-            guards.values().filter_map(|g| g.as_ref()),
+            guards.values_mut().filter_map(|g| g.as_mut()),
         ),
         written => {
             ledger.release(&reserved);

@@ -81,11 +81,12 @@ pub fn register(
             kind: EntryKind::Registration(registration),
         }],
         session: None,
+        heads: vec![],
     };
     let handed =
         services
             .ledger()
-            .hand_over(services, write, vec![], vec![slot.clone()], guard.as_ref());
+            .hand_over(services, write, vec![], vec![slot.clone()], guard.as_mut());
     let ticket = match handed {
         Ok(ticket) => ticket,
         Err(e) => {

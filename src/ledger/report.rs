@@ -289,17 +289,17 @@ pub fn verify(services: &impl LedgerHost) -> Result<Vec<String>, StoreError> {
         .into_iter()
         .map(|(member, (plays, registrations))| {
             let ledger = MemberLedger::new(plays, rules);
-            (
-                member,
-                super::MemberState {
-                    ledger,
-                    registrations,
-                    reports_per_day: Default::default(),
-                    session_use: Default::default(),
-                    // Only for this check, never cached.
-                    epoch: 0,
-                },
-            )
+            let state = super::MemberState {
+                ledger,
+                registrations,
+                reports_per_day: Default::default(),
+                session_use: Default::default(),
+                // Only for this check, never cached or written from.
+                epoch: 0,
+                member: member.clone(),
+                head: 0,
+            };
+            (member, state)
         })
         .collect();
     let kept = services.infra().store.all_totals()?;

@@ -261,7 +261,7 @@ pub fn end(
         write,
         vec![],
         slots.clone(),
-        guards.iter().filter_map(|g| g.as_ref()),
+        guards.iter_mut().filter_map(|g| g.as_mut()),
     );
     let ticket = match handed {
         Ok(ticket) => ticket,

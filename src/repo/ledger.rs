@@ -97,6 +97,9 @@ pub struct LedgerWrite {
     pub ids: Vec<(IdKind, String, SeenId)>,
     pub totals: Vec<(i32, String, MemberYear)>,
     pub session: Option<GroupSession>,
+    /// (member, the head their state was read at, a new head): the write is applied only if
+    /// each member's head is still the first (see `member_head`), and leaves the second.
+    pub heads: Vec<(String, u64, u64)>,
 }
 
 /// Who media was delivered to.
@@ -127,8 +130,16 @@ pub trait LedgerRepo {
     fn group_session(&self, id: &str) -> Result<Option<GroupSession>, StoreError>;
 
     /// Applies several requests' writes as one atomic batch, in order. Entries get
-    /// increasing sequence numbers.
+    /// increasing sequence numbers. If any write's head is not the member's head as the
+    /// writes before it in the batch left it (another process wrote the member since it was
+    /// read), nothing is applied and the error is `Stale`. A report or registration id
+    /// already stored is `Stale` as well: the id is unique whichever process saw it first.
     fn apply_ledger_writes(&self, writes: &[&LedgerWrite]) -> Result<(), StoreError>;
+
+    /// The head a member's ledger is at: 0 before any write that named one, then whatever the
+    /// last such write left. Each write leaves a new random head, so a state built on a write
+    /// that never landed can never match by chance.
+    fn member_head(&self, member: &str) -> Result<u64, StoreError>;
 }
 
 /// Which source files were delivered under which play session or to which station.

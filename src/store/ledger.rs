@@ -7,13 +7,14 @@
 //! - `R` report id, `G` registration id → the member and the digest of the body first seen;
 //! - `T` year (i32 + 2^31, big-endian) member → that member's totals for the year, kept up to
 //!   date with every entry so that reports need not replay the ledger;
-//! - `S` session id → a group session.
+//! - `S` session id → a group session;
+//! - `H` member → the member's head (u64, big-endian; see `LedgerRepo::member_head`).
 
 use super::ledger_codec::{decode_entry, encode_entry};
 use super::{decode_any, encode, encode_compact, Store, StoreError};
 use crate::domain::group::GroupSession;
 use crate::repo::{IdKind, LedgerEntry, LedgerRepo, LedgerWrite, MemberYear, SeenId};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 const TREE: &str = "ledger";
 
@@ -27,6 +28,10 @@ fn id_key(kind: IdKind, id: &str) -> Vec<u8> {
 
 fn year_bytes(year: i32) -> [u8; 4] {
     (year as u32 ^ 0x8000_0000).to_be_bytes()
+}
+
+fn head_key(member: &str) -> Vec<u8> {
+    [b"H", member.as_bytes()].concat()
 }
 
 fn member_prefix(member: &str) -> Vec<u8> {
@@ -100,7 +105,27 @@ impl LedgerRepo for Store {
     fn apply_ledger_writes(&self, writes: &[&LedgerWrite]) -> Result<(), StoreError> {
         let tree = self.tree(TREE)?;
         let mut batch = sled::Batch::default();
+        // One process writes a sled ledger, and the group flush applies one batch at a time,
+        // so heads read here cannot change before the batch lands.
+        let mut heads: HashMap<&str, u64> = HashMap::new();
+        let mut new_ids: HashSet<Vec<u8>> = HashSet::new();
         for write in writes {
+            for (member, expected, next) in &write.heads {
+                let head = match heads.get(member.as_str()) {
+                    Some(head) => *head,
+                    None => self.member_head(member)?,
+                };
+                if head != *expected {
+                    return Err(StoreError::Stale("a member was written since it was read"));
+                }
+                heads.insert(member, *next);
+            }
+            for (kind, id, _) in &write.ids {
+                let key = id_key(*kind, id);
+                if !new_ids.insert(key.clone()) || tree.contains_key(&key)? {
+                    return Err(StoreError::Stale("an id was stored since it was checked"));
+                }
+            }
             for entry in &write.entries {
                 let seq = self.db.generate_id()?.to_be_bytes();
                 let key = [member_prefix(&entry.member), seq.to_vec()].concat();
@@ -117,8 +142,18 @@ impl LedgerRepo for Store {
                 batch.insert([b"S", session.id.as_bytes()].concat(), encode(session));
             }
         }
+        for (member, head) in heads {
+            batch.insert(head_key(member), &head.to_be_bytes());
+        }
         tree.apply_batch(batch)?;
         Ok(())
+    }
+
+    fn member_head(&self, member: &str) -> Result<u64, StoreError> {
+        let stored = self.tree(TREE)?.get(head_key(member))?;
+        Ok(stored
+            .and_then(|b| <[u8; 8]>::try_from(b.as_ref()).ok())
+            .map_or(0, u64::from_be_bytes))
     }
 }
 

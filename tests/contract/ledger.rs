@@ -68,6 +68,7 @@ pub fn group_commit(repo: &dyn Repositories) {
         ids: vec![(IdKind::Registration, "g1".into(), seen("M1"))],
         totals: vec![(2026, "M1".into(), totals(60_000))],
         session: None,
+        heads: vec![("M1".into(), 0, 11), ("M2".into(), 0, 21)],
     };
     let second = LedgerWrite {
         entries: vec![registration("M1", "g3", 3)],
@@ -77,6 +78,7 @@ pub fn group_commit(repo: &dyn Repositories) {
             (2025, "M2".into(), totals(1)),
         ],
         session: Some(session.clone()),
+        heads: vec![("M1".into(), 11, 12)],
     };
     repo.apply_ledger_writes(&[&first, &second]).unwrap();
     repo.flush().unwrap();
@@ -116,6 +118,8 @@ pub fn group_commit(repo: &dyn Repositories) {
     assert_eq!(all, [(2025, "M2".to_string()), (2026, "M1".to_string())]);
     assert_eq!(repo.group_session("gs-1").unwrap(), Some(session));
     assert_eq!(repo.group_session("gs-2").unwrap(), None);
+    assert_eq!(repo.member_head("M1").unwrap(), 12, "the last write's head");
+    assert_eq!(repo.member_head("M2").unwrap(), 21);
 }
 
 /// Batches applied from many threads at once lose nothing and keep each member's order.
@@ -143,4 +147,65 @@ pub fn concurrent_batches_keep_each_members_order(repo: &dyn Repositories) {
         assert_eq!(year.registered_ms, 25 * 60_000, "the last write's totals");
     }
     assert_eq!(repo.ledger_entries().unwrap().len(), 100);
+}
+
+fn headed(member: &str, id: &str, from: u64, to: u64) -> LedgerWrite {
+    LedgerWrite {
+        entries: vec![registration(member, id, to as i64)],
+        heads: vec![(member.into(), from, to)],
+        ..LedgerWrite::default()
+    }
+}
+
+/// A write made from a member's state at another head than the member's is refused, with
+/// nothing of its batch applied; writes in one batch follow each other's heads.
+pub fn stale_heads_are_refused_whole(repo: &dyn Repositories) {
+    use yuanjiao::repo::StoreError;
+    let stale = |r: &Result<(), StoreError>| matches!(r, Err(StoreError::Stale(_)));
+    assert_eq!(repo.member_head("M1").unwrap(), 0);
+    repo.apply_ledger_writes(&[&headed("M1", "h0", 0, 7)])
+        .unwrap();
+    assert_eq!(repo.member_head("M1").unwrap(), 7);
+    let old = repo.apply_ledger_writes(&[&headed("M2", "x", 0, 5), &headed("M1", "again", 0, 8)]);
+    assert!(stale(&old), "{old:?}");
+    assert_eq!(ids(repo.member_entries("M1").unwrap()), ["h0"]);
+    assert!(
+        repo.member_entries("M2").unwrap().is_empty(),
+        "nothing of the batch lands"
+    );
+    assert_eq!(repo.member_head("M2").unwrap(), 0);
+
+    repo.apply_ledger_writes(&[&headed("M1", "h1", 7, 9), &headed("M1", "h2", 9, 4)])
+        .unwrap();
+    assert_eq!(
+        repo.member_head("M1").unwrap(),
+        4,
+        "one batch, two writes in turn"
+    );
+    // Built on a write that never landed: its head never was the member's.
+    let unlanded =
+        repo.apply_ledger_writes(&[&headed("M1", "h3", 4, 6), &headed("M1", "h4", 5, 3)]);
+    assert!(stale(&unlanded), "{unlanded:?}");
+    let later = repo.apply_ledger_writes(&[&headed("M1", "h4", 6, 3)]);
+    assert!(stale(&later), "{later:?}");
+    assert_eq!(ids(repo.member_entries("M1").unwrap()), ["h0", "h1", "h2"]);
+}
+
+/// A report id is stored once: a later write naming it again is refused whole.
+pub fn an_id_is_stored_once(repo: &dyn Repositories) {
+    use yuanjiao::repo::StoreError;
+    let with_id = |member: &str, entry: &str| LedgerWrite {
+        entries: vec![registration(member, entry, 1)],
+        ids: vec![(IdKind::Report, "r-1".into(), seen(member))],
+        ..LedgerWrite::default()
+    };
+    repo.apply_ledger_writes(&[&with_id("M1", "first")])
+        .unwrap();
+    let again = repo.apply_ledger_writes(&[&with_id("M2", "second")]);
+    assert!(matches!(again, Err(StoreError::Stale(_))), "{again:?}");
+    assert_eq!(
+        repo.seen_id(IdKind::Report, "r-1").unwrap(),
+        Some(seen("M1"))
+    );
+    assert!(repo.member_entries("M2").unwrap().is_empty());
 }

@@ -29,8 +29,9 @@ fn ledger_statements(writes: &[&LedgerWrite]) -> Vec<(&'static str, Params)> {
         }
         for (kind, id, seen) in &write.ids {
             statements.push((
+                // No update on conflict: an id is unique, whichever process stored it first.
                 "INSERT INTO seen_ids (kind, id, value) VALUES ($1, $2, $3) \
-                 ON CONFLICT (kind, id) DO UPDATE SET value = EXCLUDED.value",
+                 ON CONFLICT (kind, id) DO NOTHING",
                 params![id_kind(*kind), id.clone(), encode_compact(seen)],
             ));
         }
@@ -50,6 +51,62 @@ fn ledger_statements(writes: &[&LedgerWrite]) -> Vec<(&'static str, Params)> {
         }
     }
     statements
+}
+
+/// For each member of a batch, the head its first write was made from and the head its last
+/// leaves (as bigint bits); a write made from another head than the one before it left makes
+/// the batch stale at once.
+fn expected_heads(writes: &[&LedgerWrite]) -> Result<Vec<(String, i64, i64)>, StoreError> {
+    let mut heads: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for write in writes {
+        for (member, expected, next) in &write.heads {
+            let (expected, next) = (*expected as i64, *next as i64);
+            match heads.get_mut(member) {
+                Some((_, last)) if *last == expected => *last = next,
+                Some(_) => return Err(StoreError::Stale("a member was written since it was read")),
+                None => {
+                    heads.insert(member.clone(), (expected, next));
+                }
+            }
+        }
+    }
+    Ok(heads
+        .into_iter()
+        .map(|(m, (from, to))| (m, from, to))
+        .collect())
+}
+
+/// Locks the members' heads in member order (so processes never deadlock), checks each is
+/// what the batch was made from, and moves it on.
+async fn check_heads(
+    tx: &tokio_postgres::Transaction<'_>,
+    heads: &[(String, i64, i64)],
+) -> Result<(), StoreError> {
+    for (member, from, to) in heads {
+        exec(
+            tx,
+            "INSERT INTO ledger_heads (member, version) VALUES ($1, 0) ON CONFLICT DO NOTHING",
+            &params![member.clone()],
+        )
+        .await?;
+        let rows = super::query(
+            tx,
+            "SELECT version FROM ledger_heads WHERE member = $1 FOR UPDATE",
+            &params![member.clone()],
+        )
+        .await?;
+        let head: i64 = rows.first().map_or(0, |r| r.get(0));
+        if head != *from {
+            return Err(StoreError::Stale("a member was written since it was read"));
+        }
+        exec(
+            tx,
+            "UPDATE ledger_heads SET version = $2 WHERE member = $1",
+            &params![member.clone(), *to],
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 impl PgStore {
@@ -128,18 +185,30 @@ impl LedgerRepo for PgStore {
     /// and a write it accepted is then written.
     fn apply_ledger_writes(&self, writes: &[&LedgerWrite]) -> Result<(), StoreError> {
         let statements = ledger_statements(writes);
-        if statements.is_empty() {
+        let heads = expected_heads(writes)?;
+        if statements.is_empty() && heads.is_empty() {
             return Ok(());
         }
         self.transaction(move |tx| {
             Box::pin(async move {
+                check_heads(tx, &heads).await?;
                 // One at a time, in order: entries inserted later get later sequence numbers.
                 for (sql, params) in &statements {
-                    exec(tx, sql, params).await?;
+                    if exec(tx, sql, params).await? == 0 {
+                        return Err(StoreError::Stale("an id was stored since it was checked"));
+                    }
                 }
                 Ok(())
             })
         })
+    }
+
+    fn member_head(&self, member: &str) -> Result<u64, StoreError> {
+        let rows = self.rows(
+            "SELECT version FROM ledger_heads WHERE member = $1",
+            params![member.to_string()],
+        )?;
+        Ok(rows.first().map_or(0, |r| r.get::<_, i64>(0) as u64))
     }
 }
 

@@ -7,7 +7,10 @@ use crate::repo::StoreError;
 use tokio_postgres::Transaction;
 
 /// (version, SQL), in order. A released migration is never edited: a change is a new one.
-pub(super) const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("schema/0001_repositories.sql"))];
+pub(super) const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("schema/0001_repositories.sql")),
+    (2, include_str!("schema/0002_ledger_heads.sql")),
+];
 
 /// An arbitrary constant: the advisory lock yuanjiao's migrations are made under.
 const LOCK: i64 = 0x7975_616e_6a69_616f;
