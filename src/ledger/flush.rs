@@ -202,18 +202,18 @@ impl GroupFlush {
                 (state.issued, std::mem::take(&mut state.queue))
             };
             let result = apply(services, &group).and_then(|()| services.infra().store.flush());
-            let release: Vec<String> = group.iter().flat_map(|h| h.release.clone()).collect();
+            // Another process wrote one of these members first: only the members of this group
+            // hold plays the store does not, and are read afresh, before their ids are let go
+            // for a retry. (A write built on them meanwhile names a head that never landed, and
+            // is refused in turn.)
+            if let Err(StoreError::Stale(_)) = &result {
+                forget(&group);
+            }
+            let release: Vec<String> = group.into_iter().flat_map(|h| h.release).collect();
             services.ledger().release(&release);
-            match &result {
-                // Another process wrote one of these members first: only the members of this
-                // group hold plays the store does not, and are read afresh. (A write built on
-                // them meanwhile names a head that never landed, and is refused in turn.)
-                Err(StoreError::Stale(_)) => forget(&group),
+            if matches!(&result, Err(e) if !matches!(e, StoreError::Stale(_))) {
                 // Memory may hold plays the store does not: every member is read afresh.
-                Err(_) => {
-                    services.ledger().epoch.fetch_add(1, Ordering::SeqCst);
-                }
-                Ok(()) => {}
+                services.ledger().epoch.fetch_add(1, Ordering::SeqCst);
             }
             let mut state = self.lock();
             let from = state.flushed.through + 1;

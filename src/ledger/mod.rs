@@ -21,7 +21,7 @@ use crate::domain::ledger::{years_of, MemberLedger, Play, Rules};
 use crate::domain::org::Principal;
 use crate::domain::watch::{registered, Registration, Rejection, ReportsPerDay, WatchReport};
 use crate::repo::{EntryKind, IdKind, LedgerEntry, LedgerWrite, MemberYear, SeenId, StoreError};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -133,14 +133,17 @@ impl Ledger {
         }
         let now = self.epoch.load(Ordering::SeqCst);
         let mut epoch = now;
+        let written: HashSet<&str> = write.entries.iter().map(|e| e.member.as_str()).collect();
+        let mut heads = Vec::new();
         for state in states {
             epoch = epoch.min(state.epoch);
-            if write.entries.iter().any(|e| e.member == state.member) {
+            if written.contains(state.member.as_str()) {
                 let next = rand::random::<u64>() | 1;
-                write.heads.push((state.member.clone(), state.head, next));
+                heads.push((state.member.clone(), state.head, next));
                 state.head = next;
             }
         }
+        write.heads.extend(heads);
         Ok(self.flush.hand_over(Handover {
             write,
             release,

@@ -3,7 +3,7 @@
 
 use super::StoreError;
 use crate::domain::digest::Sha256;
-use crate::domain::media::Probe;
+use crate::domain::media::{interrupted_reason, retry_after_interruption, Probe};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,6 +36,36 @@ impl Job {
             attempts: 0,
             error: None,
             unplayable: false,
+        }
+    }
+
+    /// The job as a worker claims it: processing, its attempt counted.
+    pub fn claimed(self) -> Job {
+        Job {
+            status: JobStatus::Processing,
+            percent: 0,
+            attempts: self.attempts + 1,
+            error: self.error,
+            unplayable: false,
+        }
+    }
+
+    /// A processing job after a restart: queued again with the attempts it used, or failed
+    /// with the reason when none are left.
+    pub fn interrupted(self, max_attempts: u32) -> Job {
+        if retry_after_interruption(self.attempts, max_attempts) {
+            Job {
+                status: JobStatus::Queued,
+                percent: 0,
+                ..self
+            }
+        } else {
+            Job {
+                status: JobStatus::Failed,
+                percent: 0,
+                error: Some(interrupted_reason(self.attempts)),
+                ..self
+            }
         }
     }
 }

@@ -15,6 +15,36 @@ pub struct OrgDirectory {
     pub tree: Arc<OrgTree>,
 }
 
+impl OrgDirectory {
+    /// The directory of stored organisations, each by its id and what decoding it gave. A
+    /// record that cannot be decoded is logged and marked damaged in the tree, which refuses
+    /// every answer passing through it while the rest keeps working.
+    pub fn of(records: impl IntoIterator<Item = (String, Result<Org, StoreError>)>) -> Self {
+        let mut orgs = Vec::new();
+        let mut damaged = Vec::new();
+        for (id, record) in records {
+            match record {
+                Ok(org) => orgs.push(org),
+                Err(e) => {
+                    tracing::error!(
+                        org = %id,
+                        error = %e,
+                        "an organisation record cannot be read; requests about it or through \
+                         it are refused until it is repaired"
+                    );
+                    damaged.push(id);
+                }
+            }
+        }
+        let tree = OrgTree::new(orgs.iter().map(|o| (o.id.clone(), o.parent.clone())))
+            .with_damaged(damaged);
+        OrgDirectory {
+            orgs,
+            tree: Arc::new(tree),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberRecord {
     pub member: Member,
@@ -53,6 +83,20 @@ pub struct TokenRecord {
     /// The last day (days since 1970-01-01, UTC) it was used; written at most once a day.
     #[serde(default)]
     pub last_used_day: Option<u32>,
+}
+
+impl TokenRecord {
+    /// The record with `day` as its last use, unless there is nothing to write: a revoked
+    /// token stays as revoked, and a day is written once.
+    pub fn used_on(&self, day: u32) -> Option<TokenRecord> {
+        if self.revoked || self.last_used_day == Some(day) {
+            return None;
+        }
+        Some(TokenRecord {
+            last_used_day: Some(day),
+            ..self.clone()
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,7 +4,7 @@
 
 use super::{decode, encode, Store, StoreError};
 use crate::domain::digest::Sha256;
-use crate::domain::media::{interrupted_reason, retry_after_interruption, Probe};
+use crate::domain::media::Probe;
 use crate::repo::{AssetRepo, Job, JobQueue, JobStatus};
 
 const PROBES: &str = "asset_probe";
@@ -85,13 +85,7 @@ impl JobQueue for Store {
             if job.status != JobStatus::Queued {
                 continue;
             }
-            let claimed = Job {
-                status: JobStatus::Processing,
-                percent: 0,
-                attempts: job.attempts + 1,
-                error: job.error,
-                unplayable: false,
-            };
+            let claimed = job.claimed();
             // Another worker may have claimed it first; then look further.
             if tree
                 .compare_and_swap(&key, Some(&value), Some(encode(&claimed)))?
@@ -116,22 +110,11 @@ impl JobQueue for Store {
             if job.status != JobStatus::Processing {
                 continue;
             }
-            let after = if retry_after_interruption(job.attempts, max_attempts) {
-                requeued += 1;
-                Job {
-                    status: JobStatus::Queued,
-                    percent: 0,
-                    ..job
-                }
-            } else {
-                failed += 1;
-                Job {
-                    status: JobStatus::Failed,
-                    percent: 0,
-                    error: Some(interrupted_reason(job.attempts)),
-                    ..job
-                }
-            };
+            let after = job.interrupted(max_attempts);
+            match after.status {
+                JobStatus::Queued => requeued += 1,
+                _ => failed += 1,
+            }
             tree.insert(key, encode(&after))?;
         }
         Ok((requeued, failed))

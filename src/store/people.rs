@@ -69,30 +69,13 @@ impl PeopleRepo for Store {
                 return Ok(directory.clone());
             }
         }
-        let mut orgs = Vec::new();
-        let mut damaged = Vec::new();
+        let mut records = Vec::new();
         for item in self.tree(ORGS)?.iter() {
             let (key, value) = item?;
-            match decode::<Org>(ORGS, &value) {
-                Ok(org) => orgs.push(org),
-                Err(e) => {
-                    let id = String::from_utf8_lossy(&key).into_owned();
-                    tracing::error!(
-                        org = %id,
-                        error = %e,
-                        "an organisation record cannot be read; requests about it or through \
-                         it are refused until it is repaired"
-                    );
-                    damaged.push(id);
-                }
-            }
+            let id = String::from_utf8_lossy(&key).into_owned();
+            records.push((id, decode::<Org>(ORGS, &value)));
         }
-        let tree = OrgTree::new(orgs.iter().map(|o| (o.id.clone(), o.parent.clone())))
-            .with_damaged(damaged);
-        let directory = Arc::new(OrgDirectory {
-            orgs,
-            tree: Arc::new(tree),
-        });
+        let directory = Arc::new(OrgDirectory::of(records));
         let mut cached = self.org_cache.lock();
         // Kept only if nothing was written while it was read.
         if self.org_cache.generation.load(Ordering::SeqCst) == generation {

@@ -53,12 +53,11 @@ impl TokenRepo for Store {
         let Some(old) = tree.get(hash)? else {
             return Ok(());
         };
-        let mut record: TokenRecord = super::decode(TOKENS, &old)?;
-        if record.revoked || record.last_used_day == Some(day) {
+        let record: TokenRecord = super::decode(TOKENS, &old)?;
+        let Some(record) = record.used_on(day) else {
             return Ok(());
-        }
+        };
         self.writable()?;
-        record.last_used_day = Some(day);
         // Lost to a concurrent write: that write is newer, and the day can wait for the next use.
         let _ = tree.compare_and_swap(hash, Some(old), Some(encode(&record)))?;
         Ok(())

@@ -5,7 +5,7 @@
 use super::super::decode;
 use super::{backend, bytes, exec, params, query, record, PgStore};
 use crate::domain::digest::Sha256;
-use crate::domain::media::{interrupted_reason, retry_after_interruption, Probe};
+use crate::domain::media::Probe;
 use crate::repo::*;
 use tokio_postgres::Row;
 
@@ -155,13 +155,7 @@ impl JobQueue for PgStore {
                 let raw = column(row, 0)?;
                 let source = sha(JOBS, &raw)?;
                 let job: Job = decode(JOBS, &column(row, 1)?)?;
-                let claimed = Job {
-                    status: JobStatus::Processing,
-                    percent: 0,
-                    attempts: job.attempts + 1,
-                    error: job.error,
-                    unplayable: false,
-                };
+                let claimed = job.claimed();
                 exec(
                     tx,
                     "UPDATE jobs SET status = $2, value = $3 WHERE sha256 = $1",
@@ -193,22 +187,11 @@ impl JobQueue for PgStore {
                     if job.status != JobStatus::Processing {
                         continue;
                     }
-                    let after = if retry_after_interruption(job.attempts, max_attempts) {
-                        requeued += 1;
-                        Job {
-                            status: JobStatus::Queued,
-                            percent: 0,
-                            ..job
-                        }
-                    } else {
-                        failed += 1;
-                        Job {
-                            status: JobStatus::Failed,
-                            percent: 0,
-                            error: Some(interrupted_reason(job.attempts)),
-                            ..job
-                        }
-                    };
+                    let after = job.interrupted(max_attempts);
+                    match after.status {
+                        JobStatus::Queued => requeued += 1,
+                        _ => failed += 1,
+                    }
                     exec(
                         tx,
                         "UPDATE jobs SET status = $2, value = $3 WHERE sha256 = $1",

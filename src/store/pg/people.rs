@@ -94,29 +94,12 @@ impl PeopleRepo for PgStore {
             "SELECT id, value FROM orgs ORDER BY id COLLATE \"C\"",
             params![],
         )?;
-        let mut orgs = Vec::new();
-        let mut damaged = Vec::new();
-        for row in &rows {
+        let records = rows.iter().map(|row| {
             let id: String = row.get(0);
-            match decode::<Org>(ORGS, &row.get::<_, Vec<u8>>(1)) {
-                Ok(org) => orgs.push(org),
-                Err(e) => {
-                    tracing::error!(
-                        org = %id,
-                        error = %e,
-                        "an organisation record cannot be read; requests about it or through \
-                         it are refused until it is repaired"
-                    );
-                    damaged.push(id);
-                }
-            }
-        }
-        let tree = OrgTree::new(orgs.iter().map(|o| (o.id.clone(), o.parent.clone())))
-            .with_damaged(damaged);
-        Ok(Arc::new(OrgDirectory {
-            orgs,
-            tree: Arc::new(tree),
-        }))
+            let record = decode::<Org>(ORGS, &row.get::<_, Vec<u8>>(1));
+            (id, record)
+        });
+        Ok(Arc::new(OrgDirectory::of(records)))
     }
 
     fn member(&self, id: &str) -> Result<Option<MemberRecord>, StoreError> {
@@ -285,11 +268,10 @@ impl TokenRepo for PgStore {
         else {
             return Ok(());
         };
-        let mut record: TokenRecord = decode(TOKENS, &old)?;
-        if record.revoked || record.last_used_day == Some(day) {
+        let record: TokenRecord = decode(TOKENS, &old)?;
+        let Some(record) = record.used_on(day) else {
             return Ok(());
-        }
-        record.last_used_day = Some(day);
+        };
         // Only over the bytes read: a concurrent write is newer, and the day can wait for the
         // next use.
         self.execute(
